@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { CONFIG_OPTIONS, ConfigError, loadConfig, type ConfigFlags } from '../config/config.js';
+import { RegistryError } from '../registry/errors.js';
+import { gc } from './gc.js';
+import { parseDuration } from './output.js';
+import { registryCommand } from './registry.js';
+import { serve } from './serve.js';
+import { trust } from './trust.js';
+
+const USAGE = `usage: anchorage <command> [options]
+
+commands:
+  serve                     start every plane (default: https on 127.0.0.1:8443, data in ./data)
+  trust                     print the local CA and how to make clients trust it
+  registry create NAME      create a registry (5-50 letters and digits) [--anonymous-pull true]
+  registry list             list registries and their login servers
+  registry update NAME      [--anonymous-pull true|false] [--gc-untagged true|false]
+  registry delete NAME      delete a registry and everything in it
+  gc                        remove unreferenced content [--dry-run] [--grace 1h]
+
+options for every command:
+  --data-dir DIR  --host HOST  --port PORT  --no-tls  --registry-domain DOMAIN
+  --tls-name NAME  --log-requests  --log-level LEVEL`;
+
+async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      ...CONFIG_OPTIONS,
+      help: { type: 'boolean', short: 'h' },
+      'dry-run': { type: 'boolean' },
+      grace: { type: 'string' },
+      'anonymous-pull': { type: 'string' },
+      'gc-untagged': { type: 'string' },
+    },
+  });
+  const [command, ...rest] = positionals;
+  if (values.help || !command) {
+    console.log(USAGE);
+    return;
+  }
+  const config = loadConfig(values as ConfigFlags);
+  switch (command) {
+    case 'serve':
+      return serve(config);
+    case 'trust':
+      return trust(config);
+    case 'registry':
+      return registryCommand(config, { action: rest[0] ?? 'list', name: rest[1], anonymousPull: values['anonymous-pull'], gcUntagged: values['gc-untagged'] });
+    case 'gc':
+      return gc(config, { dryRun: values['dry-run'] ?? false, graceMs: parseDuration(values.grace ?? '1h') });
+    default:
+      throw new Error(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  const known = err instanceof RegistryError || err instanceof ConfigError || (err instanceof Error && !('code' in err) && err.constructor === Error)
+    || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+  console.error(`anchorage: ${known ? (err as Error).message : (err as Error).stack ?? String(err)}`);
+  process.exit(1);
+});

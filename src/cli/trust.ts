@@ -1,0 +1,24 @@
+import type { Config } from '../config/config.js';
+import { openAnchorage } from '../server/anchorage.js';
+import { ensureLocalTls } from '../tls/local-ca.js';
+
+/** Prints the local CA and the lines that make each kind of client trust it. */
+export async function trust(config: Config): Promise<void> {
+  const tls = ensureLocalTls(config.dataDir, [config.host, ...config.tlsNames]);
+  const app = await openAnchorage(config);
+  const hosts = (await app.registries.list()).map((r) => r.loginServer);
+  app.close();
+  const ca = tls.caCertPath;
+  const lines = [
+    `# CA certificate: ${ca}`,
+    `export REQUESTS_CA_BUNDLE=${ca}   # az (Python requests)`,
+    `export NODE_EXTRA_CA_CERTS=${ca}  # Node.js and the Azure SDKs`,
+    `export SSL_CERT_FILE=${ca}        # OpenSSL and Go programs`,
+    '# podman, skopeo, buildah and containerd look up a CA per registry host in certs.d:',
+  ];
+  for (const host of hosts.length ? hosts : ['<login server>']) {
+    lines.push(`sudo install -D -m 0644 ${ca} /etc/containers/certs.d/${host}/ca.crt`);
+    lines.push(`sudo install -D -m 0644 ${ca} /etc/containerd/certs.d/${host}/ca.crt`);
+  }
+  console.log(lines.join('\n'));
+}

@@ -1,0 +1,73 @@
+import { resolve } from 'node:path';
+
+/**
+ * Anchorage's configuration, all of it: command-line flags override ANCHORAGE_* environment variables,
+ * which override the embedded defaults below.
+ */
+export interface Config {
+  /** Where the database, blobs, TLS material and bootstrap file live. */
+  dataDir: string;
+  host: string;
+  port: number;
+  /** HTTPS with the local CA (the default) or plain HTTP, for loopback clients that want it. */
+  tls: boolean;
+  /** Serve registries as NAME.DOMAIN on the main port instead of one loopback port each. */
+  registryDomain: string | undefined;
+  /** Extra names for the server certificate. */
+  tlsNames: string[];
+  /** One pino line per request, at info level. */
+  logRequests: boolean;
+  logLevel: string;
+}
+
+export const DEFAULTS: Config = {
+  dataDir: 'data',
+  host: '127.0.0.1',
+  port: 8443,
+  tls: true,
+  registryDomain: undefined,
+  tlsNames: [],
+  logRequests: false,
+  logLevel: 'info',
+};
+
+/** Command-line options every command that opens the data folder accepts, as node:util parseArgs options. */
+export const CONFIG_OPTIONS = {
+  'data-dir': { type: 'string' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  'no-tls': { type: 'boolean' },
+  'registry-domain': { type: 'string' },
+  'tls-name': { type: 'string', multiple: true },
+  'log-requests': { type: 'boolean' },
+  'log-level': { type: 'string' },
+} as const;
+
+export type ConfigFlags = Partial<{
+  'data-dir': string; host: string; port: string; 'no-tls': boolean; 'registry-domain': string;
+  'tls-name': string[]; 'log-requests': boolean; 'log-level': string;
+}>;
+
+export class ConfigError extends Error {}
+
+export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): Config {
+  const pick = (flag: string | undefined, name: string): string | undefined => flag ?? env[`ANCHORAGE_${name}`];
+  const portText = pick(flags.port, 'PORT');
+  const port = portText === undefined ? DEFAULTS.port : Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`invalid port ${JSON.stringify(portText)}`);
+  const domain = pick(flags['registry-domain'], 'REGISTRY_DOMAIN');
+  if (domain !== undefined && !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/i.test(domain)) {
+    throw new ConfigError(`invalid registry domain ${JSON.stringify(domain)}`);
+  }
+  const names = flags['tls-name'] ?? env['ANCHORAGE_TLS_NAMES']?.split(',').filter(Boolean) ?? [];
+  return {
+    dataDir: resolve(pick(flags['data-dir'], 'DATA_DIR') ?? DEFAULTS.dataDir),
+    host: pick(flags.host, 'HOST') ?? DEFAULTS.host,
+    port,
+    tls: !(flags['no-tls'] ?? env['ANCHORAGE_NO_TLS'] === '1'),
+    registryDomain: domain?.toLowerCase(),
+    tlsNames: domain ? [...names, `*.${domain.toLowerCase()}`] : names,
+    logRequests: flags['log-requests'] ?? env['ANCHORAGE_LOG_REQUESTS'] === '1',
+    logLevel: pick(flags['log-level'], 'LOG_LEVEL') ?? DEFAULTS.logLevel,
+  };
+}

@@ -1,0 +1,27 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { BlobService } from '../blobs.js';
+import type { ManifestService } from '../manifests.js';
+import type { RegistryRecord } from '../metadata.js';
+import type { UploadService } from '../uploads.js';
+
+/** The services the registry's HTTP handlers sit on. */
+export interface RegistryServices {
+  blobs: BlobService;
+  uploads: UploadService;
+  manifests: ManifestService;
+}
+
+/** One request to one registry, after routing. */
+export interface RegistryRequest {
+  req: IncomingMessage;
+  res: ServerResponse;
+  registry: RegistryRecord;
+  /** The repository name, when the route has one. */
+  name: string;
+  /** The last path segment: a reference, digest or upload id, when the route has one. */
+  param: string;
+  query: URLSearchParams;
+  services: RegistryServices;
+}
+
+export type Handler = (r: RegistryRequest) => Promise<void>;

@@ -1,0 +1,93 @@
+import type { IncomingMessage } from 'node:http';
+import { RegistryError } from '../errors.js';
+import type { Page } from '../metadata.js';
+import type { ByteRange } from '../storage/blob-store.js';
+import type { ChunkInfo } from '../uploads.js';
+
+/** Reads a whole request body up to `limit` bytes; beyond it, 413 before anything more is read. */
+export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = contentLength(req);
+  if (declared !== undefined && declared > limit) throw tooLarge(limit);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw tooLarge(limit);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+function tooLarge(limit: number): RegistryError {
+  return new RegistryError('TOO_LARGE', `the body exceeds the limit of ${limit} bytes`, { limit });
+}
+
+export function contentLength(req: IncomingMessage): number | undefined {
+  const v = req.headers['content-length'];
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n)) throw new RegistryError('SIZE_INVALID', `invalid Content-Length ${JSON.stringify(v)}`);
+  return n;
+}
+
+/** Whether the request carries a body: a positive Content-Length, or a chunked transfer. */
+export function hasBody(req: IncomingMessage): boolean {
+  const length = contentLength(req);
+  return length !== undefined ? length > 0 : req.headers['transfer-encoding'] !== undefined;
+}
+
+/** `Content-Range: start-end` of an upload chunk (the spec's form; `bytes start-end/total` is accepted too). */
+export function chunkInfo(req: IncomingMessage): ChunkInfo {
+  const length = contentLength(req);
+  const header = req.headers['content-range'];
+  if (header === undefined) return length === undefined ? {} : { length };
+  const m = /^(?:bytes )?(\d+)-(\d+)(?:\/(?:\d+|\*))?$/.exec(header.trim());
+  if (!m) throw new RegistryError('RANGE_INVALID', `invalid Content-Range ${JSON.stringify(header)}: expected start-end`);
+  const start = Number(m[1]);
+  const end = Number(m[2]);
+  if (end < start) throw new RegistryError('RANGE_INVALID', `invalid Content-Range ${JSON.stringify(header)}: end is before start`);
+  return { start, end, ...(length === undefined ? {} : { length }) };
+}
+
+/**
+ * Parses an HTTP `Range: bytes=...` header against a blob's size: undefined to serve the whole blob
+ * (no header, or several ranges, which the registry answers whole), a range to serve, or 416.
+ */
+export function byteRange(header: string | undefined, size: number): ByteRange | undefined {
+  if (header === undefined) return undefined;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) {
+    if (/^bytes=[\d\s,-]+$/.test(header.trim())) return undefined;
+    throw unsatisfiable(header, size);
+  }
+  let start: number;
+  let end: number;
+  if (m[1] === '') {
+    const suffix = Number(m[2]);
+    if (suffix === 0) throw unsatisfiable(header, size);
+    start = Math.max(0, size - suffix);
+    end = size - 1;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  }
+  if (start >= size || end < start) throw unsatisfiable(header, size);
+  return { start, end };
+}
+
+function unsatisfiable(header: string, size: number): RegistryError {
+  return new RegistryError('RANGE_INVALID', `range ${JSON.stringify(header)} is not satisfiable for a blob of ${size} bytes`, { size });
+}
+
+/** The `n` and `last` query parameters of the tag and catalog listings. */
+export function page(query: URLSearchParams): Page {
+  const n = query.get('n');
+  const last = query.get('last');
+  const result: Page = {};
+  if (n !== null) {
+    if (!/^\d+$/.test(n)) throw new RegistryError('PAGINATION_NUMBER_INVALID', `n must be a non-negative integer, not ${JSON.stringify(n)}`);
+    result.n = Number(n);
+  }
+  if (last !== null) result.last = last;
+  return result;
+}

@@ -1,0 +1,37 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RegistryError } from '../errors.js';
+
+/** Headers every registry response carries. */
+export const API_VERSION_HEADER = { 'Docker-Distribution-Api-Version': 'registry/2.0' } as const;
+
+/** The one place OCI error JSON is written: `{"errors":[{"code","message","detail"}]}`. */
+export function sendRegistryError(req: IncomingMessage, res: ServerResponse, err: RegistryError, headers: Record<string, string> = {}): void {
+  const body = JSON.stringify({ errors: [{ code: err.wireCode, message: err.message, ...(err.detail !== undefined ? { detail: err.detail } : {}) }] });
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(err.status, {
+    ...API_VERSION_HEADER,
+    ...headers,
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+  });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+export function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, {
+    ...API_VERSION_HEADER,
+    'Content-Type': 'application/json; charset=utf-8',
+    ...headers,
+    'Content-Length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+export function sendEmpty(res: ServerResponse, status: number, headers: Record<string, string | number> = {}): void {
+  res.writeHead(status, { ...API_VERSION_HEADER, 'Content-Length': 0, ...headers });
+  res.end();
+}

@@ -1,0 +1,77 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { RegistryError } from '../errors.js';
+import type { RegistryRecord } from '../metadata.js';
+import { checkRepositoryName } from '../names.js';
+import { deleteBlob, getBlob } from './blobs.js';
+import type { Handler, RegistryServices } from './context.js';
+import { base, catalog, listTags, referrers } from './listings.js';
+import { deleteManifest, getManifest, putManifest } from './manifests.js';
+import { sendRegistryError } from './respond.js';
+import { appendUpload, cancelUpload, finishUpload, startUpload, uploadStatus } from './uploads.js';
+
+interface Route {
+  /** Captures the repository name, then the last segment when the route has one. */
+  pattern: RegExp;
+  methods: Partial<Record<string, Handler>>;
+}
+
+/** The OCI Distribution API (end-1 … end-13). Order matters: upload routes precede the blob route. */
+const ROUTES: Route[] = [
+  { pattern: /^\/v2\/$/, methods: { GET: base, HEAD: base } },
+  { pattern: /^\/v2\/_catalog$/, methods: { GET: catalog } },
+  { pattern: /^\/v2\/(.+)\/tags\/list$/, methods: { GET: listTags } },
+  { pattern: /^\/v2\/(.+)\/manifests\/([^/]+)$/, methods: { GET: getManifest, HEAD: getManifest, PUT: putManifest, DELETE: deleteManifest } },
+  { pattern: /^\/v2\/(.+)\/blobs\/uploads\/?$/, methods: { POST: startUpload } },
+  { pattern: /^\/v2\/(.+)\/blobs\/uploads\/([^/]+)$/, methods: { GET: uploadStatus, PATCH: appendUpload, PUT: finishUpload, DELETE: cancelUpload } },
+  { pattern: /^\/v2\/(.+)\/blobs\/([^/]+)$/, methods: { GET: getBlob, HEAD: getBlob, DELETE: deleteBlob } },
+  { pattern: /^\/v2\/(.+)\/referrers\/([^/]+)$/, methods: { GET: referrers } },
+];
+
+export class RegistryRouter {
+  constructor(private readonly services: RegistryServices, private readonly log: Logger) {}
+
+  /** Serves one request for one registry; every failure becomes OCI error JSON. */
+  async handle(req: IncomingMessage, res: ServerResponse, registry: RegistryRecord): Promise<void> {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const route = ROUTES.find((r) => r.pattern.test(path));
+    const allowed = Object.keys(route?.methods ?? {}).join(', ');
+    try {
+      if (!route) throw new RegistryError('NAME_UNKNOWN', `no registry API at ${path}`, undefined, 404);
+      const handler = route.methods[req.method ?? ''];
+      if (!handler) throw new RegistryError('UNSUPPORTED', `${req.method} is not supported on ${path}; use ${allowed}`);
+      const m = route.pattern.exec(path)!;
+      await handler({
+        req, res, registry,
+        name: m[1] === undefined ? '' : checkRepositoryName(decode(m[1])),
+        param: m[2] === undefined ? '' : decode(m[2]),
+        query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)),
+        services: this.services,
+      });
+    } catch (err) {
+      if (err instanceof RegistryError) {
+        sendRegistryError(req, res, err, err.code === 'UNSUPPORTED' ? { Allow: allowed } : {});
+        return;
+      }
+      if (isClientGone(err, req)) return;
+      this.log.error({ err, method: req.method, url }, 'registry request failed');
+      sendRegistryError(req, res, new RegistryError('UNAVAILABLE', 'internal error; see the server log', undefined, 500));
+    }
+  }
+}
+
+function decode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new RegistryError('NAME_INVALID', `invalid percent-encoding in ${JSON.stringify(segment)}`);
+  }
+}
+
+/** A client that hangs up mid-body is not a server error. */
+function isClientGone(err: unknown, req: IncomingMessage): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return req.destroyed || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'EPIPE';
+}

@@ -1,0 +1,115 @@
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Logger } from 'pino';
+import { RegistryError } from '../registry/errors.js';
+import { RegistryRouter } from '../registry/http/router.js';
+import { sendRegistryError } from '../registry/http/respond.js';
+import type { RegistryRecord } from '../registry/metadata.js';
+import type { TlsMaterial } from '../tls/local-ca.js';
+import type { Anchorage } from './anchorage.js';
+
+/** How often the server rereads the registries, to serve ones created or deleted by another process. */
+const RECONCILE_MS = 2_000;
+
+export interface RunningServer {
+  url: string;
+  /** Listening registries, with the URL each is served at. */
+  registries(): Array<{ registry: RegistryRecord; url: string }>;
+  /** Stops accepting connections, lets in-flight requests finish, then closes the stores. */
+  close(): Promise<void>;
+}
+
+/**
+ * The HTTP(S) front: the main port, plus one port per registry when registries are not served by domain.
+ * A request is for a registry when it arrives on that registry's port or names its login server as Host.
+ */
+export async function startServer(app: Anchorage, tls: TlsMaterial | undefined, log: Logger): Promise<RunningServer> {
+  const { config } = app;
+  const router = new RegistryRouter(app, log);
+  const scheme = tls ? 'https' : 'http';
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const started = process.hrtime.bigint();
+    if (config.logRequests) {
+      res.once('finish', () => {
+        log.info({ method: req.method, url: req.url, host: req.headers.host, status: res.statusCode,
+          ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
+      });
+    }
+    const registry = app.registries.resolve(req.socket.localPort, req.headers.host);
+    if (registry) {
+      void router.handle(req, res, registry);
+      return;
+    }
+    sendRegistryError(req, res, new RegistryError('NAME_UNKNOWN', noRegistryMessage(req.headers.host), undefined, 404));
+  };
+
+  const newServer = (): Server => {
+    const server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, onRequest) : createHttpServer(onRequest);
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 66_000;
+    server.requestTimeout = 0;
+    return server;
+  };
+
+  const listen = (server: Server, port: number): Promise<void> => new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+
+  const main = newServer();
+  await listen(main, config.port);
+  const mainPort = (main.address() as { port: number }).port;
+  const registryServers = new Map<number, { server: Server; registry: RegistryRecord }>();
+
+  const reconcile = async (): Promise<void> => {
+    const wanted = new Map((await app.registries.refresh()).filter((r) => r.port !== null).map((r) => [r.port!, r]));
+    for (const [port, entry] of registryServers) {
+      if (wanted.get(port)?.id !== entry.registry.id) {
+        registryServers.delete(port);
+        entry.server.close();
+        entry.server.closeIdleConnections();
+      }
+    }
+    for (const [port, registry] of wanted) {
+      if (registryServers.has(port)) continue;
+      const server = newServer();
+      try {
+        await listen(server, port);
+        registryServers.set(port, { server, registry });
+      } catch (err) {
+        log.error({ err, registry: registry.name, port }, `cannot listen for registry ${registry.name} on port ${port}`);
+      }
+    }
+  };
+  await reconcile();
+  let reconciling = false;
+  const timer = setInterval(() => {
+    if (reconciling) return;
+    reconciling = true;
+    reconcile().catch((err: unknown) => log.error({ err }, 'reloading registries failed')).finally(() => { reconciling = false; });
+  }, RECONCILE_MS);
+  timer.unref();
+
+  const urlOf = (registry: RegistryRecord): string => `${scheme}://${registry.loginServer}`;
+  return {
+    url: `${scheme}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${mainPort}`,
+    registries: () => [...app.registries.listCached()].map((registry) => ({ registry, url: urlOf(registry) })),
+    close: async () => {
+      clearInterval(timer);
+      const servers = [main, ...[...registryServers.values()].map((e) => e.server)];
+      await Promise.all(servers.map((s) => new Promise<void>((resolve) => {
+        s.close(() => resolve());
+        s.closeIdleConnections();
+      })));
+      app.close();
+    },
+  };
+}
+
+function noRegistryMessage(host: string | undefined): string {
+  return `no registry is served at ${host ?? 'this address'}; see \`anchorage registry list\` for login servers`;
+}
