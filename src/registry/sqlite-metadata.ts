@@ -108,7 +108,7 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly q: Record<string, Statement>;
 
   constructor(file: string) {
-    this.db = openSqlite(file, REGISTRY_MIGRATIONS);
+    this.db = openSqlite(file, 'registry', REGISTRY_MIGRATIONS);
     const p = (sql: string) => this.db.prepare(sql);
     this.q = {
       insertRegistry: p('INSERT INTO registries (name, login_server, port, anonymous_pull, created_at) VALUES (?, ?, ?, ?, ?) RETURNING *'),

@@ -12,24 +12,27 @@ export interface Migration {
 export type Sqlite = Database.Database;
 
 /**
- * Opens (or creates) the embedded database in WAL mode and applies the pending migrations in order,
- * each in its own transaction, so a crash mid-migration leaves the previous schema intact.
+ * Opens (or creates) the embedded database in WAL mode and applies one plane's pending migrations in order,
+ * each in its own transaction, so a crash mid-migration leaves the previous schema intact. Every plane keeps
+ * its tables in the same file through a connection of its own; its migrations are numbered separately.
  */
-export function openSqlite(file: string, migrations: readonly Migration[]): Sqlite {
+export function openSqlite(file: string, plane: string, migrations: readonly Migration[]): Sqlite {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
-  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)');
-  const applied = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
-  const record = db.prepare('INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, ?)');
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    plane TEXT NOT NULL, version INTEGER NOT NULL, description TEXT NOT NULL, applied_at TEXT NOT NULL,
+    PRIMARY KEY (plane, version))`);
+  const applied = new Set(db.prepare('SELECT version FROM schema_migrations WHERE plane = ?').pluck().all(plane) as number[]);
+  const record = db.prepare('INSERT INTO schema_migrations (plane, version, description, applied_at) VALUES (?, ?, ?, ?)');
   for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
     if (applied.has(m.version)) continue;
     db.transaction(() => {
       db.exec(m.up);
-      record.run(m.version, m.description, new Date().toISOString());
+      record.run(plane, m.version, m.description, new Date().toISOString());
     })();
   }
   return db;

@@ -1,0 +1,121 @@
+/**
+ * `npm run bench`: starts Anchorage on plain HTTP with a fresh data folder, runs the shared comparison with the
+ * CNCF distribution registry (../shared/bench/vs-distribution.sh), measures the server's peak resident memory
+ * while a 2 GiB blob is pushed and pulled, and writes BENCHMARKS.md.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { freePort } from '../test/helpers/server.js';
+
+const root = resolve(import.meta.dirname, '../..');
+const compareScript = process.env['BENCH_SCRIPT'] ?? resolve(root, '../shared/bench/vs-distribution.sh');
+const BIG_BLOB_MIB = Number(process.env['BIG_BLOB_MIB'] ?? 2048);
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'anchorage-bench-'));
+  const port = await freePort();
+  const server = spawn(process.execPath, [join(root, 'dist/src/cli/main.js'), 'serve', '--no-tls', '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn'],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const registryUrl = await registryUrlOf(server);
+    console.log(`bench: Anchorage at ${registryUrl} (pid ${server.pid})`);
+    const table = execFileSync('bash', [compareScript, registryUrl], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env } });
+    console.log(table);
+    console.log(`bench: pushing and pulling a ${BIG_BLOB_MIB} MiB blob`);
+    const memory = await bigBlob(registryUrl, server.pid!);
+    writeReport(table, memory);
+    console.log(`bench: peak resident memory ${memory.peakMiB} MiB (push ${memory.pushMiBps} MiB/s, pull ${memory.pullMiBps} MiB/s); wrote BENCHMARKS.md`);
+  } finally {
+    server.kill('SIGTERM');
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function registryUrlOf(server: ChildProcess): Promise<string> {
+  return new Promise((resolveUrl, reject) => {
+    let out = '';
+    server.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /registry \S+: (http:\/\/\S+)/.exec(out);
+      if (m) resolveUrl(m[1]!);
+    });
+    server.once('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
+  });
+}
+
+function peakRssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1024);
+}
+
+/** Streams a blob of BIG_BLOB_MIB generated on the fly (never whole in memory here either), then pulls it back. */
+async function bigBlob(registryUrl: string, pid: number): Promise<{ peakMiB: number; pushMiBps: number; pullMiBps: number }> {
+  const chunk = randomBytes(4 * 1024 * 1024);
+  const chunks = BIG_BLOB_MIB / 4;
+  const hash = createHash('sha256');
+  for (let i = 0; i < chunks; i++) hash.update(chunk);
+  const digest = `sha256:${hash.digest('hex')}`;
+  const size = chunks * chunk.length;
+  const base = new URL(registryUrl);
+  let t = performance.now();
+  await new Promise<void>((done, fail) => {
+    const req = request(new URL(`/v2/bench/big/blobs/uploads/?digest=${digest}`, base), { method: 'POST', headers: { 'content-length': size } }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode === 201 ? done() : fail(new Error(`push answered ${res.statusCode}`))));
+    });
+    req.on('error', fail);
+    let i = 0;
+    const pump = (): void => {
+      while (i < chunks) {
+        i++;
+        if (!req.write(chunk)) {
+          req.once('drain', pump);
+          return;
+        }
+      }
+      req.end();
+    };
+    pump();
+  });
+  const pushMiBps = Math.round(BIG_BLOB_MIB / ((performance.now() - t) / 1000));
+  t = performance.now();
+  await new Promise<void>((done, fail) => {
+    request(new URL(`/v2/bench/big/blobs/${digest}`, base), (res) => {
+      let n = 0;
+      res.on('data', (d: Buffer) => { n += d.length; });
+      res.on('end', () => (n === size ? done() : fail(new Error(`pulled ${n} of ${size} bytes`))));
+    }).on('error', fail).end();
+  });
+  const pullMiBps = Math.round(BIG_BLOB_MIB / ((performance.now() - t) / 1000));
+  return { peakMiB: peakRssMiB(pid), pushMiBps, pullMiBps };
+}
+
+function writeReport(table: string, memory: { peakMiB: number; pushMiBps: number; pullMiBps: number }): void {
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  const md = `# Benchmarks
+
+Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} cores (${cpu}), ${Math.round(totalmem() / 2 ** 30)} GiB,
+Node.js ${process.version}. Anchorage on plain HTTP with anonymous access, against the CNCF distribution registry
+(Debian's docker-registry) on the same machine, through \`../shared/bench/vs-distribution.sh\`
+(medians over ${process.env['ROUNDS'] ?? 3} alternations; blob ${process.env['BLOB_MIB'] ?? 128} MiB; ${process.env['REQUESTS'] ?? 20000} manifest GETs at concurrency ${process.env['CONC'] ?? 32}).
+
+\`\`\`
+${table.trim()}
+\`\`\`
+
+## Memory
+
+A ${BIG_BLOB_MIB} MiB blob pushed in one streamed request and pulled back: peak resident memory of the server
+process (VmHWM) **${memory.peakMiB} MiB**; push ${memory.pushMiBps} MiB/s, pull ${memory.pullMiBps} MiB/s.
+`;
+  writeFileSync(join(root, 'BENCHMARKS.md'), md);
+}
+
+main().catch((err: unknown) => {
+  console.error(`bench: ${(err as Error).message}`);
+  process.exit(1);
+});
