@@ -15,6 +15,11 @@ export interface Config {
   registryDomain: string | undefined;
   /** Extra names for the server certificate. */
   tlsNames: string[];
+  /**
+   * The URL clients reach the main port at (identity authority, Graph and resource manager endpoints, token issuer).
+   * Default: http(s)://localhost:PORT, which the generated certificate covers.
+   */
+  publicUrl: string;
   /** One pino line per request, at info level. */
   logRequests: boolean;
   logLevel: string;
@@ -27,6 +32,7 @@ export const DEFAULTS: Config = {
   tls: true,
   registryDomain: undefined,
   tlsNames: [],
+  publicUrl: 'https://localhost:8443',
   logRequests: false,
   logLevel: 'info',
 };
@@ -39,13 +45,14 @@ export const CONFIG_OPTIONS = {
   'no-tls': { type: 'boolean' },
   'registry-domain': { type: 'string' },
   'tls-name': { type: 'string', multiple: true },
+  'public-url': { type: 'string' },
   'log-requests': { type: 'boolean' },
   'log-level': { type: 'string' },
 } as const;
 
 export type ConfigFlags = Partial<{
   'data-dir': string; host: string; port: string; 'no-tls': boolean; 'registry-domain': string;
-  'tls-name': string[]; 'log-requests': boolean; 'log-level': string;
+  'tls-name': string[]; 'public-url': string; 'log-requests': boolean; 'log-level': string;
 }>;
 
 export class ConfigError extends Error {}
@@ -59,12 +66,16 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
   if (domain !== undefined && !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/i.test(domain)) {
     throw new ConfigError(`invalid registry domain ${JSON.stringify(domain)}`);
   }
+  const tls = !(flags['no-tls'] ?? env['ANCHORAGE_NO_TLS'] === '1');
+  const publicUrl = (pick(flags['public-url'], 'PUBLIC_URL') ?? `${tls ? 'https' : 'http'}://localhost:${port}`).replace(/\/+$/, '');
+  if (!/^https?:\/\/[^/]+$/.test(publicUrl)) throw new ConfigError(`invalid public URL ${JSON.stringify(publicUrl)}: use scheme://host[:port]`);
   const names = flags['tls-name'] ?? env['ANCHORAGE_TLS_NAMES']?.split(',').filter(Boolean) ?? [];
   return {
     dataDir: resolve(pick(flags['data-dir'], 'DATA_DIR') ?? DEFAULTS.dataDir),
     host: pick(flags.host, 'HOST') ?? DEFAULTS.host,
     port,
-    tls: !(flags['no-tls'] ?? env['ANCHORAGE_NO_TLS'] === '1'),
+    tls,
+    publicUrl,
     registryDomain: domain?.toLowerCase(),
     tlsNames: domain ? [...names, `*.${domain.toLowerCase()}`] : names,
     logRequests: flags['log-requests'] ?? env['ANCHORAGE_LOG_REQUESTS'] === '1',

@@ -7,6 +7,7 @@ import { sendRegistryError } from '../registry/http/respond.js';
 import type { RegistryRecord } from '../registry/metadata.js';
 import type { TlsMaterial } from '../tls/local-ca.js';
 import type { Anchorage } from './anchorage.js';
+import type { HttpPlane } from './plane.js';
 
 /** How often the server rereads the registries, to serve ones created or deleted by another process. */
 const RECONCILE_MS = 2_000;
@@ -26,6 +27,8 @@ export interface RunningServer {
 export async function startServer(app: Anchorage, tls: TlsMaterial | undefined, log: Logger): Promise<RunningServer> {
   const { config } = app;
   const router = new RegistryRouter(app, log);
+  /** The main port's planes, asked in order; registries are told apart by port or Host before them. */
+  const planes: HttpPlane[] = [];
   const scheme = tls ? 'https' : 'http';
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
@@ -39,6 +42,16 @@ export async function startServer(app: Anchorage, tls: TlsMaterial | undefined, 
     const registry = app.registries.resolve(req.socket.localPort, req.headers.host);
     if (registry) {
       void router.handle(req, res, registry);
+      return;
+    }
+    const path = (req.url ?? '/').split('?', 1)[0]!;
+    const plane = planes.find((p) => p.claims(path));
+    if (plane) {
+      plane.handle(req, res).catch((err: unknown) => {
+        log.error({ err, plane: plane.name, method: req.method, url: req.url }, 'request failed');
+        if (!res.headersSent) res.writeHead(500).end();
+        else res.destroy();
+      });
       return;
     }
     sendRegistryError(req, res, new RegistryError('NAME_UNKNOWN', noRegistryMessage(req.headers.host), undefined, 404));
