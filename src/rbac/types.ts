@@ -53,7 +53,7 @@ export interface Decision {
 
 export class RbacError extends Error {
   constructor(
-    readonly code: 'RoleAssignmentExists' | 'RoleAssignmentNotFound' | 'RoleDefinitionDoesNotExist' | 'PrincipalNotFound' | 'InvalidScope' | 'InvalidRoleAssignment',
+    readonly code: 'RoleAssignmentExists' | 'RoleAssignmentUpdateNotPermitted' | 'RoleAssignmentNotFound' | 'RoleDefinitionDoesNotExist' | 'PrincipalNotFound' | 'InvalidScope' | 'InvalidRoleAssignment',
     message: string,
     readonly status: number,
   ) {
