@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import type { RegistryRecord } from '../../src/registry/metadata.js';
 import { openAnchorage, type Anchorage } from '../../src/server/anchorage.js';
@@ -40,17 +40,21 @@ export function freePort(): Promise<number> {
  * Starts a real Anchorage server in this process on free ports with its own data folder,
  * with one registry (default name "testregistry").
  */
-export async function startTestServer(options: { tls?: boolean; dataDir?: string; registryName?: string; anonymousPull?: boolean } = {}): Promise<TestServer> {
+export async function startTestServer(options: {
+  tls?: boolean; dataDir?: string; registryName?: string; anonymousPull?: boolean;
+  /** Where the server logs, with one line per request; silent (or ANCHORAGE_TEST_LOG) otherwise. */
+  logger?: Logger;
+} = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'anchorage-test-'));
   const tls = options.tls ?? false;
   const port = await freePort();
-  const config = loadConfig({ 'data-dir': dataDir, port: String(port), ...(tls ? {} : { 'no-tls': true }) }, {});
+  const config = loadConfig({ 'data-dir': dataDir, port: String(port), ...(tls ? {} : { 'no-tls': true }), ...(options.logger ? { 'log-requests': true } : {}) }, {});
   const material = tls ? ensureLocalTls(dataDir) : undefined;
   const app = await openAnchorage(config);
   const name = options.registryName ?? 'testregistry';
   const existing = (await app.registries.list()).find((r) => r.name === name);
   const registry = existing ?? (await app.registries.create(name, { anonymousPull: options.anonymousPull ?? true }));
-  const server = await startServer(app, material, pino({ level: process.env['ANCHORAGE_TEST_LOG'] ?? 'silent' }));
+  const server = await startServer(app, material, options.logger ?? pino({ level: process.env['ANCHORAGE_TEST_LOG'] ?? 'silent' }));
   return {
     app, server, config, dataDir, registry,
     caPath: material?.caCertPath,
