@@ -7,6 +7,8 @@ import { RegistryDirectory } from '../registry/registries.js';
 import { SqliteMetadataStore } from '../registry/sqlite-metadata.js';
 import { FilesystemBlobStore } from '../registry/storage/filesystem.js';
 import { UploadService } from '../registry/uploads.js';
+import { SqliteIdentityService } from '../identity/identity-service.js';
+import type { IdentityService } from '../identity/types.js';
 import type { BlobStore } from '../registry/storage/blob-store.js';
 
 /** Every service of one data folder, wired together; the server and the CLI commands share it. */
@@ -18,6 +20,7 @@ export interface Anchorage {
   blobs: BlobService;
   uploads: UploadService;
   manifests: ManifestService;
+  identity: IdentityService;
   close(): void;
 }
 
@@ -26,11 +29,16 @@ export async function openAnchorage(config: Config): Promise<Anchorage> {
   const blobStore = await new FilesystemBlobStore(join(config.dataDir, 'storage')).init();
   const registries = new RegistryDirectory(metadata, { mainPort: config.port, host: config.host, registryDomain: config.registryDomain });
   await registries.refresh();
+  const identity = await SqliteIdentityService.open(join(config.dataDir, 'anchorage.db'), { publicUrl: config.publicUrl });
   return {
     config, metadata, blobStore, registries,
     blobs: new BlobService(metadata, blobStore),
     uploads: new UploadService(metadata, blobStore),
     manifests: new ManifestService(metadata),
-    close: () => metadata.close(),
+    identity,
+    close: () => {
+      identity.close();
+      metadata.close();
+    },
   };
 }

@@ -6,6 +6,7 @@ import { RegistryRouter } from '../registry/http/router.js';
 import { sendRegistryError } from '../registry/http/respond.js';
 import type { RegistryRecord } from '../registry/metadata.js';
 import type { TlsMaterial } from '../tls/local-ca.js';
+import { IdentityHttpPlane } from '../identity/http/plane.js';
 import type { Anchorage } from './anchorage.js';
 import type { HttpPlane } from './plane.js';
 
@@ -28,7 +29,7 @@ export async function startServer(app: Anchorage, tls: TlsMaterial | undefined, 
   const { config } = app;
   const router = new RegistryRouter(app, log);
   /** The main port's planes, asked in order; registries are told apart by port or Host before them. */
-  const planes: HttpPlane[] = [];
+  const planes: HttpPlane[] = [new IdentityHttpPlane(app.identity, config.publicUrl)];
   const scheme = tls ? 'https' : 'http';
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
