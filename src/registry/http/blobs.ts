@@ -1,8 +1,9 @@
 import { pipeline } from 'node:stream/promises';
+import { RegistryError } from '../errors.js';
 import { checkDigest } from '../names.js';
 import type { Handler } from './context.js';
 import { byteRange } from './request.js';
-import { API_VERSION_HEADER, sendEmpty } from './respond.js';
+import { API_VERSION_HEADER, sendEmpty, sendRegistryError } from './respond.js';
 
 /** GET and HEAD /v2/<name>/blobs/<digest>, with Range. */
 export const getBlob: Handler = async ({ req, res, registry, name, param, services }) => {
@@ -14,7 +15,15 @@ export const getBlob: Handler = async ({ req, res, registry, name, param, servic
     res.end();
     return;
   }
-  const blob = await services.blobs.open(registry, name, digest, (size) => byteRange(req.headers.range, size));
+  const blob = await services.blobs.open(registry, name, digest, (size) => byteRange(req.headers.range, size)).catch((err: unknown) => {
+    // RFC 9110 §15.5.17: a 416 gives the blob's length, so that the client can ask for a range that exists.
+    if (err instanceof RegistryError && err.code === 'RANGE_INVALID') {
+      sendRegistryError(req, res, err, { 'Content-Range': `bytes */${(err.detail as { size: number }).size}` });
+      return undefined;
+    }
+    throw err;
+  });
+  if (!blob) return;
   if (blob.range) {
     res.writeHead(206, {
       ...headers,

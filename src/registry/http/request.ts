@@ -51,13 +51,14 @@ export function chunkInfo(req: IncomingMessage): ChunkInfo {
 
 /**
  * Parses an HTTP `Range: bytes=...` header against a blob's size: undefined to serve the whole blob
- * (no header, or several ranges, which the registry answers whole), a range to serve, or 416.
+ * (no header, several ranges, which the registry answers whole, or a unit other than bytes, which
+ * RFC 9110 says to ignore), a range to serve, or 416.
  */
 export function byteRange(header: string | undefined, size: number): ByteRange | undefined {
-  if (header === undefined) return undefined;
-  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (header === undefined || !/^bytes=/i.test(header.trim())) return undefined;
+  const m = /^bytes=(\d*)-(\d*)$/i.exec(header.trim());
   if (!m || (m[1] === '' && m[2] === '')) {
-    if (/^bytes=[\d\s,-]+$/.test(header.trim())) return undefined;
+    if (/^bytes=[\d\s,-]+$/i.test(header.trim())) return undefined;
     throw unsatisfiable(header, size);
   }
   let start: number;
