@@ -1,25 +1,24 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Config } from '../config/config.js';
 import { createLogger } from '../log.js';
 import { openAnchorage } from '../server/anchorage.js';
+import { bootstrap, bootstrapPath, seedExports } from '../server/bootstrap.js';
 import { startServer } from '../server/server.js';
 import { ensureLocalTls } from '../tls/local-ca.js';
 
-/** The registry a fresh data folder starts with, so that `npm start` serves something to push to. */
-const FIRST_REGISTRY = 'anchorage';
-
 export async function serve(config: Config): Promise<void> {
   const log = createLogger(config.logLevel);
-  const fresh = !existsSync(join(config.dataDir, 'anchorage.db'));
   const tls = config.tls ? ensureLocalTls(config.dataDir, [config.host, ...config.tlsNames]) : undefined;
   const app = await openAnchorage(config);
-  if (fresh) await app.registries.create(FIRST_REGISTRY);
+  const { info, created } = await bootstrap(app, { caCertPath: tls?.caCertPath ?? null });
   const server = await startServer(app, tls, log);
 
   const lines = [`Anchorage listening on ${server.url}`, `data: ${config.dataDir}`];
   for (const { registry, url } of server.registries()) lines.push(`registry ${registry.name}: ${url}`);
   if (tls) lines.push(`TLS: clients must trust ${tls.caCertPath} (see \`anchorage trust\`)`);
+  lines.push(
+    `${created ? 'first start: created' : 'environment:'} tenant ${info.tenantId}, subscription ${info.subscriptionId}, `
+      + `administrator ${info.admin.appId} (its password is in ${bootstrapPath(config.dataDir)})`,
+    'the seed\'s variables:', ...seedExports(info));
   console.log(lines.join('\n'));
 
   let stopping = false;
