@@ -6,6 +6,7 @@ import { RegistryRouter } from '../registry/http/router.js';
 import { sendRegistryError } from '../registry/http/respond.js';
 import type { RegistryRecord } from '../registry/metadata.js';
 import type { TlsMaterial } from '../tls/local-ca.js';
+import { GraphHttpPlane } from '../graph/plane.js';
 import { IdentityHttpPlane } from '../identity/http/plane.js';
 import { ArmPlane } from '../arm/http/plane.js';
 import type { Anchorage } from './anchorage.js';
@@ -30,7 +31,7 @@ export async function startServer(app: Anchorage, tls: TlsMaterial | undefined, 
   const { config } = app;
   const router = new RegistryRouter(app, log);
   /** The main port's planes, asked in order; registries are told apart by port or Host before them. */
-  const planes: HttpPlane[] = [new IdentityHttpPlane(app.identity, config.publicUrl), new ArmPlane(app.arm, log)];
+  const planes: HttpPlane[] = [new IdentityHttpPlane(app.identity, config.publicUrl), new GraphHttpPlane(app.identity, config.publicUrl), new ArmPlane(app.arm, log)];
   const scheme = tls ? 'https' : 'http';
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
