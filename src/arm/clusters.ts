@@ -1,0 +1,237 @@
+import { randomBytes } from 'node:crypto';
+import type { IdentityService } from '../identity/types.js';
+import type { Rbac } from '../rbac/types.js';
+import { ArmError, invalidParameter, resourceNotFound } from './errors.js';
+import { CLUSTER_TYPE, resourceId } from './resource-ids.js';
+import type { ResourceRecord, ResourceStore } from './resource-store.js';
+import { checkLocation, checkTags, type ResourceTypeService, type SubscriptionService } from './subscriptions.js';
+
+/** The Kubernetes version a cluster reports when its PUT names none. */
+const DEFAULT_KUBERNETES_VERSION = '1.29.7';
+const DEFAULT_AGENT_POOL = { name: 'nodepool1', count: 1, vmSize: 'Standard_DS2_v2', osType: 'Linux', mode: 'System' };
+
+export interface ManagedIdentityRef {
+  resourceId: string;
+  clientId: string;
+  objectId: string;
+}
+
+/** What ARM keeps of a cluster. Its principals live in the identity plane; this names them. */
+export interface ClusterState {
+  /** The PUT's properties as given (dnsPrefix, agentPoolProfiles, networkProfile, ...), minus the identity parts below. */
+  properties: Record<string, unknown>;
+  sku: unknown;
+  fqdn: string;
+  nodeResourceGroup: string;
+  /** A service-principal cluster: the appId clients read as servicePrincipalProfile.clientId. */
+  servicePrincipal?: {
+    clientId: string;
+    objectId: string;
+    /**
+     * The secret a cluster's nodes authenticate with (AKS writes it to each node's azure.json). It is kept
+     * here because the nodes' configuration is made from it; the identity plane keeps only its hash.
+     */
+    secret: string | null;
+    /** Created with the cluster (and deleted with it), or brought by the caller. */
+    owned: boolean;
+  };
+  /** A managed-identity cluster: its control-plane identity (AKS allows one user-assigned identity). */
+  identity?: {
+    type: 'SystemAssigned' | 'UserAssigned';
+    principalId: string;
+    tenantId: string;
+    userAssignedIdentities?: Record<string, { principalId: string; clientId: string }>;
+  };
+  kubelet?: ManagedIdentityRef;
+  /** Object ids of the principals created for this cluster, deleted with it. */
+  ownedPrincipals: string[];
+}
+
+export interface ManagedCluster {
+  record: ResourceRecord<ClusterState>;
+  id: string;
+}
+
+export interface ClusterInput {
+  location?: unknown;
+  tags?: unknown;
+  sku?: unknown;
+  identity?: unknown;
+  properties?: unknown;
+}
+
+/**
+ * `Microsoft.ContainerService/managedClusters`. There are no nodes: a cluster here is its identities, which is
+ * what the registry's authentication sees. As AKS does, creating one without servicePrincipalProfile creates
+ * its service principal (a real appId and password); with `identity.type` SystemAssigned or UserAssigned it
+ * gets managed identities instead, the kubelet's named in identityProfile.kubeletidentity.
+ */
+export class ManagedClusterService implements ResourceTypeService {
+  readonly type = CLUSTER_TYPE;
+
+  constructor(
+    private readonly store: ResourceStore,
+    private readonly subscriptions: SubscriptionService,
+    private readonly identity: IdentityService,
+    private readonly rbac: Rbac,
+  ) {}
+
+  async put(subscriptionId: string, resourceGroup: string, name: string, input: ClusterInput): Promise<{ cluster: ManagedCluster; created: boolean }> {
+    const group = this.subscriptions.getResourceGroup(subscriptionId, resourceGroup);
+    if (!/^[a-zA-Z0-9][-_a-zA-Z0-9]{0,62}$/.test(name)) {
+      throw invalidParameter(`The cluster name '${name}' is invalid: use up to 63 letters, digits, '-' and '_', starting with a letter or digit.`);
+    }
+    const properties = checkObject(input.properties ?? {}, 'properties');
+    const tags = checkTags(input.tags);
+    const existing = this.store.resource(subscriptionId, resourceGroup, CLUSTER_TYPE, name) as ResourceRecord<ClusterState> | undefined;
+    if (existing) {
+      // An update (az aks update PUTs the whole cluster back): its identities stay what they are.
+      const { servicePrincipalProfile: _sp, identityProfile: _ip, ...rest } = properties;
+      const record = { ...existing, tags: tags ?? existing.tags, state: { ...existing.state, properties: { ...existing.state.properties, ...rest } } };
+      this.store.putResource(record);
+      return { cluster: this.view(record), created: false };
+    }
+
+    const location = checkLocation(input.location);
+    const { servicePrincipalProfile, identityProfile: _ignored, ...rest } = properties;
+    const identityType = identityTypeOf(input.identity);
+    const id = resourceId(group.subscriptionId, group.name, CLUSTER_TYPE, name);
+    const nodeResourceGroup = `MC_${group.name}_${name}_${location}`;
+    const dnsPrefix = typeof rest['dnsPrefix'] === 'string' ? rest['dnsPrefix'] : `${name}-${group.name}-${group.subscriptionId.slice(0, 6)}`.slice(0, 54);
+    const state: ClusterState = {
+      properties: { kubernetesVersion: DEFAULT_KUBERNETES_VERSION, enableRBAC: true, agentPoolProfiles: [DEFAULT_AGENT_POOL], ...rest, dnsPrefix },
+      sku: input.sku ?? { name: 'Base', tier: 'Free' },
+      fqdn: `${dnsPrefix.toLowerCase()}-${randomBytes(4).toString('hex')}.hcp.${location}.azmk8s.io`,
+      nodeResourceGroup,
+      ownedPrincipals: [],
+    };
+    try {
+      if (identityType) {
+        await this.createManagedIdentities(state, { id, name, identityType, identity: input.identity, subscriptionId: group.subscriptionId, nodeResourceGroup });
+      } else {
+        await this.attachServicePrincipal(state, name, servicePrincipalProfile);
+      }
+    } catch (err) {
+      await this.deletePrincipals(state.ownedPrincipals);
+      throw err;
+    }
+    const record: ResourceRecord<ClusterState> = {
+      subscriptionId: group.subscriptionId, resourceGroup: group.name, type: CLUSTER_TYPE, name,
+      location, tags: tags ?? {}, state, createdAt: new Date().toISOString(),
+    };
+    this.store.putResource(record);
+    return { cluster: this.view(record), created: true };
+  }
+
+  get(subscriptionId: string, resourceGroup: string, name: string): ManagedCluster {
+    this.subscriptions.getResourceGroup(subscriptionId, resourceGroup);
+    const record = this.store.resource(subscriptionId, resourceGroup, CLUSTER_TYPE, name) as ResourceRecord<ClusterState> | undefined;
+    if (!record) throw resourceNotFound(CLUSTER_TYPE, resourceGroup, name);
+    return this.view(record);
+  }
+
+  list(subscriptionId: string, resourceGroup?: string): ManagedCluster[] {
+    return this.subscriptions.resources({ subscriptionId, type: CLUSTER_TYPE, ...(resourceGroup !== undefined ? { resourceGroup } : {}) })
+      .map((r) => this.view(r as ResourceRecord<ClusterState>));
+  }
+
+  async delete(subscriptionId: string, resourceGroup: string, name: string): Promise<boolean> {
+    this.subscriptions.getResourceGroup(subscriptionId, resourceGroup);
+    const record = this.store.resource(subscriptionId, resourceGroup, CLUSTER_TYPE, name);
+    if (!record) return false;
+    await this.deleteRecord(record);
+    return true;
+  }
+
+  /** Removes the cluster, the principals created for it with their assignments, and assignments at or below it. */
+  async deleteRecord(record: ResourceRecord): Promise<void> {
+    const state = record.state as ClusterState;
+    await this.deletePrincipals(state.ownedPrincipals);
+    this.store.deleteResource(record.subscriptionId, record.resourceGroup, record.type, record.name);
+    await this.rbac.deleteAssignmentsOf({ scopePrefix: resourceId(record.subscriptionId, record.resourceGroup, CLUSTER_TYPE, record.name) });
+  }
+
+  /**
+   * A kubeconfig for the cluster's user, as listClusterUserCredential returns it. No API server runs here,
+   * so it names the cluster's FQDN and nothing answers there; az aks get-credentials can still write it.
+   */
+  userKubeconfig(cluster: ManagedCluster): string {
+    const { name, state } = { name: cluster.record.name, state: cluster.record.state };
+    return [
+      'apiVersion: v1', 'kind: Config', 'clusters:', '- cluster:', `    server: https://${state.fqdn}:443`, `  name: ${name}`,
+      'contexts:', '- context:', `    cluster: ${name}`, `    user: clusterUser_${cluster.record.resourceGroup}_${name}`, `  name: ${name}`,
+      `current-context: ${name}`, 'preferences: {}', 'users:', `- name: clusterUser_${cluster.record.resourceGroup}_${name}`, '  user: {}', '',
+    ].join('\n');
+  }
+
+  private async attachServicePrincipal(state: ClusterState, name: string, profile: unknown): Promise<void> {
+    if (profile !== undefined && profile !== null) {
+      const { clientId, secret } = checkObject(profile, 'servicePrincipalProfile');
+      if (typeof clientId !== 'string' || clientId === 'msi') {
+        throw invalidParameter('servicePrincipalProfile.clientId must be the appId of an existing service principal, or leave the profile out to have one created.');
+      }
+      const principal = await this.identity.principalByAppId(clientId);
+      if (!principal) {
+        throw new ArmError(400, 'ServicePrincipalNotFound', `Service principal clientID: ${clientId} not found in Active Directory tenant ${this.identity.defaultTenantId}.`);
+      }
+      state.servicePrincipal = { clientId: principal.appId, objectId: principal.objectId, secret: typeof secret === 'string' ? secret : null, owned: false };
+      return;
+    }
+    const { principal, password } = await this.identity.createServicePrincipal({ displayName: `${name}SP` });
+    state.ownedPrincipals.push(principal.objectId);
+    state.servicePrincipal = { clientId: principal.appId, objectId: principal.objectId, secret: password.secretText, owned: true };
+  }
+
+  private async createManagedIdentities(state: ClusterState, c: {
+    id: string; name: string; identityType: 'SystemAssigned' | 'UserAssigned'; identity: unknown; subscriptionId: string; nodeResourceGroup: string;
+  }): Promise<void> {
+    if (c.identityType === 'SystemAssigned') {
+      const control = await this.identity.createManagedIdentity({ displayName: c.name, resourceId: c.id });
+      state.ownedPrincipals.push(control.objectId);
+      state.identity = { type: 'SystemAssigned', principalId: control.objectId, tenantId: control.tenantId };
+    } else {
+      // There is no Microsoft.ManagedIdentity provider here: the identities a PUT names are made with the cluster.
+      const named = Object.keys(checkObject((c.identity as { userAssignedIdentities?: unknown }).userAssignedIdentities ?? {}, 'identity.userAssignedIdentities'));
+      if (named.length !== 1) throw invalidParameter('identity.userAssignedIdentities must name exactly one identity.');
+      const control = await this.identity.createManagedIdentity({ displayName: named[0]!.split('/').pop()!, resourceId: named[0]! });
+      state.ownedPrincipals.push(control.objectId);
+      state.identity = {
+        type: 'UserAssigned', principalId: control.objectId, tenantId: control.tenantId,
+        userAssignedIdentities: { [named[0]!]: { principalId: control.objectId, clientId: control.appId } },
+      };
+    }
+    const kubeletName = `${c.name}-agentpool`;
+    const kubeletResourceId = `/subscriptions/${c.subscriptionId}/resourcegroups/${c.nodeResourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${kubeletName}`;
+    const kubelet = await this.identity.createManagedIdentity({ displayName: kubeletName, resourceId: kubeletResourceId });
+    state.ownedPrincipals.push(kubelet.objectId);
+    state.kubelet = { resourceId: kubeletResourceId, clientId: kubelet.appId, objectId: kubelet.objectId };
+  }
+
+  private async deletePrincipals(objectIds: string[]): Promise<void> {
+    for (const objectId of objectIds) {
+      await this.identity.deletePrincipal(objectId);
+      await this.rbac.deleteAssignmentsOf({ principalId: objectId });
+    }
+  }
+
+  private view(record: ResourceRecord<ClusterState>): ManagedCluster {
+    return { record, id: resourceId(record.subscriptionId, record.resourceGroup, CLUSTER_TYPE, record.name) };
+  }
+}
+
+function identityTypeOf(identity: unknown): 'SystemAssigned' | 'UserAssigned' | undefined {
+  if (identity === undefined || identity === null) return undefined;
+  const type = (checkObject(identity, 'identity') as { type?: unknown }).type;
+  if (typeof type !== 'string') throw invalidParameter('identity.type must be SystemAssigned, UserAssigned or None.');
+  switch (type.toLowerCase()) {
+    case 'systemassigned': return 'SystemAssigned';
+    case 'userassigned': return 'UserAssigned';
+    case 'none': return undefined;
+    default: throw invalidParameter(`identity.type '${type}' is not supported: use SystemAssigned, UserAssigned or None.`);
+  }
+}
+
+function checkObject(value: unknown, name: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidParameter(`${name} must be an object.`);
+  return value as Record<string, unknown>;
+}

@@ -1,0 +1,123 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { RbacError } from '../../rbac/types.js';
+import { RegistryError } from '../../registry/errors.js';
+import type { HttpPlane } from '../../server/plane.js';
+import { readRequestBody, RequestBodyTooLarge } from '../../server/request-body.js';
+import { ArmError, invalidRequestContent } from '../errors.js';
+import type { ResourceManager } from '../resource-manager.js';
+import { authenticate } from './authenticate.js';
+import { cloudMetadata } from '../cloud-metadata.js';
+import { sendArmError, sendArmJson } from './respond.js';
+import type { ArmCall, ArmRoute } from './route.js';
+import { authorizationRoutes } from './routes-authorization.js';
+import { clusterRoutes } from './routes-clusters.js';
+import { registryRoutes } from './routes-registries.js';
+import { subscriptionRoutes } from './routes-subscriptions.js';
+
+/** ARM request bodies are small JSON documents. */
+const BODY_LIMIT = 1024 * 1024;
+
+/**
+ * The resource manager on the main port: `/metadata/endpoints` for anyone, everything else for an
+ * authenticated caller, each call authorized by RBAC in its handler. Errors are ARM's envelope, always.
+ */
+export class ArmPlane implements HttpPlane {
+  readonly name = 'resource-manager';
+  private readonly routes: ArmRoute[];
+
+  constructor(private readonly arm: ResourceManager, private readonly log: Logger) {
+    this.routes = [...subscriptionRoutes(arm), ...registryRoutes(arm), ...clusterRoutes(arm), ...authorizationRoutes(arm)];
+  }
+
+  claims(path: string): boolean {
+    return /^\/*(metadata\/endpoints|tenants|subscriptions|providers)(\/|$)/i.test(path);
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const url = new URL(req.url ?? '/', 'http://arm');
+      const path = normalizePath(url.pathname);
+      if (/^\/metadata\/endpoints$/i.test(path) && (req.method === 'GET' || req.method === 'HEAD')) {
+        sendArmJson(req, res, 200, cloudMetadata(url.searchParams.get('api-version'), this.arm.cloud));
+        return;
+      }
+      const caller = await authenticate(req, this.arm.identity, this.arm.cloud.publicUrl);
+      // ARM refuses calls without an api-version; every client sends one, any value is accepted.
+      if (!url.searchParams.get('api-version')) {
+        throw new ArmError(400, 'MissingApiVersionParameter', "The api-version query parameter (?api-version=) is required for all requests.");
+      }
+      const { route, params } = this.match(path);
+      const handler = route.methods[req.method as keyof ArmRoute['methods']];
+      if (!handler) {
+        throw new ArmError(405, 'MethodNotAllowed', `The requested resource does not support http method '${req.method}'.`);
+      }
+      const call: ArmCall = {
+        method: req.method!, params, query: url.searchParams, caller,
+        body: () => readJsonObject(req),
+        can: async (action, scope) => (await this.arm.rbac.decide(caller.objectId, { action }, scope)).allowed,
+        authorize: async (action, scope) => {
+          const decision = await this.arm.rbac.decide(caller.objectId, { action }, scope);
+          if (decision.allowed) return;
+          this.log.info({ principal: caller.objectId, action, scope, reason: decision.reason }, 'resource manager call denied');
+          throw new ArmError(403, 'AuthorizationFailed',
+            `The client '${caller.appId}' with object id '${caller.objectId}' does not have authorization to perform action '${action}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
+            [{ code: 'AuthorizationDecision', message: decision.reason }]);
+        },
+      };
+      const result = await handler(call);
+      sendArmJson(req, res, result.status, result.body);
+    } catch (err) {
+      sendArmError(req, res, this.toArmError(err, req));
+    }
+  }
+
+  private match(path: string): { route: ArmRoute; params: string[] } {
+    for (const route of this.routes) {
+      const m = route.path.exec(path);
+      if (m) return { route, params: m.slice(1).map((p) => p ?? '') };
+    }
+    throw new ArmError(404, 'NotFound', `The resource path '${path}' is not served by this resource manager.`);
+  }
+
+  private toArmError(err: unknown, req: IncomingMessage): ArmError {
+    if (err instanceof ArmError) return err;
+    if (err instanceof RbacError) return new ArmError(err.status, err.code, err.message);
+    if (err instanceof RegistryError) {
+      return new ArmError(err.status >= 500 ? 503 : err.status, err.status === 404 ? 'ResourceNotFound' : 'InvalidParameter', err.message);
+    }
+    this.log.error({ err, method: req.method, url: req.url }, 'resource manager call failed');
+    return new ArmError(500, 'InternalServerError', 'The server encountered an internal error; see its log.');
+  }
+}
+
+/** `//subscriptions//x/` → `/subscriptions/x`, each segment percent-decoded (names may carry encoded characters). */
+function normalizePath(pathname: string): string {
+  const segments = pathname.split('/').filter(Boolean).map((s) => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      throw new ArmError(400, 'InvalidRequestUri', `The request path segment '${s}' is not correctly encoded.`);
+    }
+  });
+  return `/${segments.join('/')}`;
+}
+
+async function readJsonObject(req: IncomingMessage): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = (await readRequestBody(req, BODY_LIMIT)).toString('utf8');
+  } catch (err) {
+    if (err instanceof RequestBodyTooLarge) throw new ArmError(413, 'RequestEntityTooLarge', `The request body exceeds ${BODY_LIMIT} bytes.`);
+    throw err;
+  }
+  if (text.trim() === '') return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw invalidRequestContent((err as Error).message);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidRequestContent('the body must be a JSON object');
+  return value as Record<string, unknown>;
+}
