@@ -36,8 +36,11 @@ export class ArmPlane implements HttpPlane {
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
-      const url = new URL(req.url ?? '/', 'http://arm');
-      const path = normalizePath(url.pathname);
+      // Not `new URL(...)`: it would read msrestazure's `//metadata/endpoints` as a host named "metadata".
+      const target = req.url ?? '/';
+      const q = target.indexOf('?');
+      const path = normalizePath(q === -1 ? target : target.slice(0, q));
+      const url = { searchParams: new URLSearchParams(q === -1 ? '' : target.slice(q + 1)) };
       if (/^\/metadata\/endpoints$/i.test(path) && (req.method === 'GET' || req.method === 'HEAD')) {
         sendArmJson(req, res, 200, cloudMetadata(url.searchParams.get('api-version'), this.arm.cloud));
         return;
