@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ROLE_IDS } from '../../../src/rbac/builtin-roles.js';
+import { CLUSTER_ID, startArmTestServer, type ArmTestServer } from '../helpers.js';
+
+describe('resource manager: Microsoft.ContainerService/managedClusters', () => {
+  let s: ArmTestServer;
+  let rg: string;
+
+  before(async () => {
+    s = await startArmTestServer();
+    rg = `/subscriptions/${s.info.subscriptionId}/resourceGroups/${s.info.demo.resourceGroup}`;
+  });
+  after(async () => { await s.close(); });
+
+  const clusterPath = (name: string) => `${rg}/providers/Microsoft.ContainerService/managedClusters/${name}`;
+
+  it('gives the demo cluster a real service principal: servicePrincipalProfile.clientId is an appId that gets tokens', async () => {
+    const r = await s.call('GET', `${CLUSTER_ID(s.info)}?api-version=2022-11-01`);
+    assert.equal(r.status, 200);
+    assert.equal(r.json.type, 'Microsoft.ContainerService/ManagedClusters');
+    assert.equal(r.json.properties.provisioningState, 'Succeeded');
+    assert.equal(r.json.identity, undefined);
+    const clientId = r.json.properties.servicePrincipalProfile.clientId;
+    const principal = await s.app.identity.principalByAppId(clientId);
+    assert.ok(principal, 'the clientId names a service principal of the directory');
+    assert.equal(r.json.properties.servicePrincipalProfile.secret, undefined, 'the secret is never shown');
+    const secret = s.app.arm.clusters.get(s.info.subscriptionId, s.info.demo.resourceGroup, s.info.demo.cluster).record.state.servicePrincipal!.secret!;
+    assert.ok(await s.token(clientId, secret), 'the cluster identity can get an ARM token, as a node would');
+    assert.deepEqual(await s.app.rbac.listAssignments({ scope: '/', mode: 'atAndBelow', principalId: principal.objectId }), [], 'no AcrPull yet');
+  });
+
+  it('creates a managed-identity cluster: clientId "msi" and a kubelet identity', async () => {
+    const r = await s.call('PUT', clusterPath('msiCluster'), { body: { location: 'eastus', identity: { type: 'SystemAssigned' }, properties: { dnsPrefix: 'msi' } } });
+    assert.equal(r.status, 201);
+    assert.equal(r.json.identity.type, 'SystemAssigned');
+    assert.equal(r.json.identity.tenantId, s.info.tenantId);
+    assert.ok(await s.app.identity.principalByObjectId(r.json.identity.principalId));
+    assert.equal(r.json.properties.servicePrincipalProfile.clientId, 'msi');
+    const kubelet = r.json.properties.identityProfile.kubeletidentity;
+    assert.match(kubelet.resourceId, /\/resourcegroups\/MC_myResourceGroup_msiCluster_eastus\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/msiCluster-agentpool$/);
+    const p = await s.app.identity.principalByObjectId(kubelet.objectId);
+    assert.equal(p?.appId, kubelet.clientId);
+    assert.equal(p?.type, 'ManagedIdentity');
+
+    // az aks update PUTs the cluster back: identities stay.
+    const again = await s.call('PUT', clusterPath('msiCluster'), { body: { ...r.json, tags: { a: 'b' } } });
+    assert.equal(again.status, 200);
+    assert.deepEqual(again.json.properties.identityProfile, r.json.properties.identityProfile);
+    assert.deepEqual(again.json.tags, { a: 'b' });
+  });
+
+  it('takes a user-assigned identity and an existing service principal', async () => {
+    const uai = `/subscriptions/${s.info.subscriptionId}/resourceGroups/${s.info.demo.resourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/control`;
+    const r = await s.call('PUT', clusterPath('uaiCluster'), { body: { location: 'eastus', identity: { type: 'UserAssigned', userAssignedIdentities: { [uai]: {} } } } });
+    assert.equal(r.status, 201);
+    assert.ok(r.json.identity.userAssignedIdentities[uai].clientId);
+
+    const { principal, password } = await s.app.identity.createServicePrincipal({ displayName: 'byo' });
+    const byo = await s.call('PUT', clusterPath('byoCluster'), { body: { location: 'eastus', properties: { servicePrincipalProfile: { clientId: principal.appId, secret: password.secretText } } } });
+    assert.equal(byo.status, 201);
+    assert.equal(byo.json.properties.servicePrincipalProfile.clientId, principal.appId);
+    assert.equal((await s.call('DELETE', clusterPath('byoCluster'))).status, 200);
+    assert.ok(await s.app.identity.principalByObjectId(principal.objectId), 'a service principal the caller brought stays');
+
+    const unknown = await s.call('PUT', clusterPath('badCluster'), { body: { location: 'eastus', properties: { servicePrincipalProfile: { clientId: '00000000-1111-2222-3333-444444444444' } } } });
+    assert.equal(unknown.status, 400);
+    assert.equal((await s.call('PUT', clusterPath('badCluster'), { body: { location: 'eastus', identity: { type: 'Weird' } } })).status, 400);
+    assert.equal((await s.call('PUT', clusterPath('badCluster'), { body: { properties: {} } })).json.error.code, 'LocationRequired');
+  });
+
+  it('lists clusters, returns a kubeconfig, and deletes a cluster with its principals and assignments', async () => {
+    const created = await s.call('PUT', clusterPath('shortLived'), { body: { location: 'eastus' } });
+    const appId = created.json.properties.servicePrincipalProfile.clientId;
+    const principal = (await s.app.identity.principalByAppId(appId))!;
+    const admin = (await s.app.identity.principalByAppId(s.info.admin.appId))!;
+    await s.app.rbac.createAssignment({ name: '2b2c3d4e-0000-4000-8000-000000000001', scope: `${rg}/providers/Microsoft.ContainerRegistry/registries/${s.info.demo.registry}`, roleDefinitionName: ROLE_IDS.acrPull, principalId: principal.objectId });
+    await s.app.rbac.createAssignment({ name: '2b2c3d4e-0000-4000-8000-000000000002', scope: clusterPath('shortLived'), roleDefinitionName: ROLE_IDS.reader, principalId: admin.objectId });
+
+    const list = await s.call('GET', `${rg}/providers/Microsoft.ContainerService/managedClusters`);
+    assert.ok(list.json.value.some((c: any) => c.name === 'shortLived'));
+    const all = await s.call('GET', `/subscriptions/${s.info.subscriptionId}/providers/Microsoft.ContainerService/managedClusters`);
+    assert.ok(all.json.value.length >= 2);
+
+    const creds = await s.call('POST', `${clusterPath('shortLived')}/listClusterUserCredential`);
+    assert.equal(creds.json.kubeconfigs[0].name, 'clusterUser');
+    assert.match(Buffer.from(creds.json.kubeconfigs[0].value, 'base64').toString(), /server: https:\/\/[^\s]+\.hcp\.eastus\.azmk8s\.io:443/);
+
+    assert.equal((await s.call('DELETE', clusterPath('shortLived'))).status, 200);
+    assert.equal(await s.app.identity.principalByAppId(appId), undefined, 'the cluster\'s own service principal goes with it');
+    assert.deepEqual(await s.app.rbac.listAssignments({ scope: '/', mode: 'atAndBelow', principalId: principal.objectId }), []);
+    assert.deepEqual(await s.app.rbac.listAssignments({ scope: '/', mode: 'atAndBelow', principalId: admin.objectId })
+      .then((l) => l.filter((a) => a.scope.toLowerCase().includes('shortlived'))), [], 'assignments at the cluster go with it');
+    assert.equal((await s.call('GET', clusterPath('shortLived'))).status, 404);
+    assert.equal((await s.call('DELETE', clusterPath('shortLived'))).status, 204);
+  });
+});
