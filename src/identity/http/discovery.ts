@@ -47,7 +47,8 @@ function requireGet(req: IncomingMessage): void {
 async function answer(req: IncomingMessage, res: ServerResponse, produce: () => Promise<unknown>): Promise<void> {
   try {
     requireGet(req);
-    sendOAuth2Json(req, res, 200, await produce(), { 'Cache-Control': 'max-age=86400, private' });
+    // An hour, not Entra ID's day: a rotated key signs at once here, and clients that cache the JWKS must see it soon.
+    sendOAuth2Json(req, res, 200, await produce(), { 'Cache-Control': 'max-age=3600, private' });
   } catch (err) {
     if (err instanceof OAuth2Error) sendOAuth2Error(req, res, err);
     else throw err;
