@@ -98,10 +98,15 @@ export interface MetadataStore {
   /** Manifests of registries with gcUntagged that no tag, index or live subject keeps, older than the cut-off. */
   untaggedManifests(olderThan: number): Promise<Array<{ registryId: number; repository: string; digest: Digest }>>;
   /** Removes repository links to blobs no manifest of that repository references, older than the cut-off. */
-  unlinkUnreferencedBlobs(olderThan: number, dryRun: boolean): Promise<number>;
+  unlinkUnreferencedBlobs(olderThan: number): Promise<number>;
   /** Marks content with no links, written before the cut-off, as being deleted and returns it. */
-  beginBlobDeletion(olderThan: number, limit: number, dryRun: boolean): Promise<Array<{ digest: Digest; size: number }>>;
+  beginBlobDeletion(olderThan: number, limit: number): Promise<Array<{ digest: Digest; size: number }>>;
   finishBlobDeletion(digests: Digest[]): Promise<void>;
+  /**
+   * Runs `work` against a private copy of this store, as of now, and then discards the copy, so that gc's
+   * dry run counts exactly what a real run would remove. Writers are not held up meanwhile.
+   */
+  rehearse<T>(work: (view: MetadataStore) => Promise<T>): Promise<T>;
 
   close(): void;
 }

@@ -1,4 +1,6 @@
 import type { Statement } from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { openSqlite, type Migration, type Sqlite } from '../store/sqlite.js';
 import type {
   DeleteManifestResult, Descriptor, ManifestRecord, MetadataStore, NewManifest, Page, PutManifestResult,
@@ -107,7 +109,7 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly db: Sqlite;
   private readonly q: Record<string, Statement>;
 
-  constructor(file: string) {
+  constructor(private readonly file: string) {
     this.db = openSqlite(file, 'registry', REGISTRY_MIGRATIONS);
     const p = (sql: string) => this.db.prepare(sql);
     this.q = {
@@ -161,8 +163,6 @@ export class SqliteMetadataStore implements MetadataStore {
                      AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest)
                      AND NOT EXISTS (SELECT 1 FROM manifest_children c WHERE c.repository_id = m.repository_id AND c.child_digest = m.digest)
                      AND (m.subject IS NULL OR NOT EXISTS (SELECT 1 FROM manifests s WHERE s.repository_id = m.repository_id AND s.digest = m.subject))`),
-      unreferencedLinks: p(`SELECT count(*) FROM repository_blobs l WHERE l.linked_at < ?
-                            AND NOT EXISTS (SELECT 1 FROM manifest_blobs mb WHERE mb.repository_id = l.repository_id AND mb.blob_digest = l.digest)`),
       deleteUnreferencedLinks: p(`DELETE FROM repository_blobs WHERE linked_at < ?
                                   AND NOT EXISTS (SELECT 1 FROM manifest_blobs mb WHERE mb.repository_id = repository_blobs.repository_id AND mb.blob_digest = repository_blobs.digest)`),
       orphanBlobs: p(`SELECT digest, size FROM blobs b WHERE (b.deleting = 1 OR b.written_at < ?)
@@ -231,10 +231,12 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async putManifest(registryId: number, repository: string, m: NewManifest): Promise<PutManifestResult> {
     return this.db.transaction((): PutManifestResult => {
-      const repo = this.repositoryId(registryId, repository);
-      const missingBlobs = m.blobs.filter((d) => this.q.linkedIn!.get(repo, d) === undefined);
-      const missingManifests = m.children.filter((d) => this.q.manifestIn!.get(repo, d) === undefined);
+      // Looked up, not created: a refused push must leave no repository behind.
+      const existing = this.q.repositoryId!.pluck().get(registryId, repository) as number | undefined;
+      const missingBlobs = m.blobs.filter((d) => existing === undefined || this.q.linkedIn!.get(existing, d) === undefined);
+      const missingManifests = m.children.filter((d) => existing === undefined || this.q.manifestIn!.get(existing, d) === undefined);
       if (missingBlobs.length || missingManifests.length) return { ok: false, missingBlobs, missingManifests };
+      const repo = existing ?? this.repositoryId(registryId, repository);
       const now = Date.now();
       this.q.insertManifest!.run(repo, m.digest, m.mediaType, m.artifactType, m.subject,
         m.annotations ? JSON.stringify(m.annotations) : null, m.content.length, m.content, now);
@@ -317,21 +319,34 @@ export class SqliteMetadataStore implements MetadataStore {
       .map((r) => ({ registryId: r.registry_id, repository: r.repository, digest: r.digest }));
   }
 
-  async unlinkUnreferencedBlobs(olderThan: number, dryRun: boolean): Promise<number> {
-    if (dryRun) return this.q.unreferencedLinks!.pluck().get(olderThan) as number;
+  async unlinkUnreferencedBlobs(olderThan: number): Promise<number> {
     return this.q.deleteUnreferencedLinks!.run(olderThan).changes;
   }
 
-  async beginBlobDeletion(olderThan: number, limit: number, dryRun: boolean): Promise<Array<{ digest: Digest; size: number }>> {
+  async beginBlobDeletion(olderThan: number, limit: number): Promise<Array<{ digest: Digest; size: number }>> {
     return this.db.transaction(() => {
       const rows = this.q.orphanBlobs!.all(olderThan, limit) as Array<{ digest: Digest; size: number }>;
-      if (!dryRun) for (const r of rows) this.q.markDeleting!.run(r.digest);
+      for (const r of rows) this.q.markDeleting!.run(r.digest);
       return rows;
     }).immediate();
   }
 
   async finishBlobDeletion(digests: Digest[]): Promise<void> {
     this.db.transaction(() => { for (const d of digests) this.q.deleteBlob!.run(d); }).immediate();
+  }
+
+  async rehearse<T>(work: (view: MetadataStore) => Promise<T>): Promise<T> {
+    // On a copy made from a read snapshot: holding this database's write lock for the whole rehearsal would
+    // stall every push (better-sqlite3 waits synchronously), and nothing done to the copy can reach this one.
+    const copy = `${this.file}.rehearsal-${randomUUID()}`;
+    this.db.prepare('VACUUM INTO ?').run(copy);
+    const view = new SqliteMetadataStore(copy);
+    try {
+      return await work(view);
+    } finally {
+      view.close();
+      for (const f of [copy, `${copy}-wal`, `${copy}-shm`]) rmSync(f, { force: true });
+    }
   }
 
   close(): void {

@@ -117,10 +117,13 @@ export async function startServer(app: Anchorage, tls: TlsMaterial | undefined, 
     close: async () => {
       clearInterval(timer);
       const servers = [main, ...[...registryServers.values()].map((e) => e.server)];
+      // A keep-alive connection goes idle when its in-flight response ends; close it then, not when the client hangs up.
+      const idle = setInterval(() => { for (const s of servers) s.closeIdleConnections(); }, 100);
       await Promise.all(servers.map((s) => new Promise<void>((resolve) => {
         s.close(() => resolve());
         s.closeIdleConnections();
       })));
+      clearInterval(idle);
       app.close();
     },
   };

@@ -46,8 +46,18 @@ export function ensureLocalTls(dataDir: string, extraNames: string[] = []): TlsM
 function coversNames(pem: string, names: string[]): boolean {
   const cert = new X509Certificate(pem);
   if (new Date(cert.validTo).getTime() < Date.now() + 30 * 86_400_000) return false;
-  const san = cert.subjectAltName ?? '';
-  return names.every((n) => san.includes(isIP(n) ? `IP Address:${n === '::1' ? '0:0:0:0:0:0:0:1' : n}` : `DNS:${n}`));
+  // Whole entries, not substrings: DNS:registry.example is not covered by DNS:registry.example.test.
+  const san = new Set((cert.subjectAltName ?? '').split(', ').map((e) => (e.startsWith('IP Address:') ? sanEntry(e.slice(11)) : e)));
+  return names.every((n) => san.has(sanEntry(n)));
+}
+
+function sanEntry(name: string): string {
+  return isIP(name) ? `IP Address:${canonicalIp(name)}` : `DNS:${name}`;
+}
+
+/** One spelling per address: Node prints ::1 as 0:0:0:0:0:0:0:1, and forge cannot parse every IPv6 form (::ffff:1.2.3.4). */
+function canonicalIp(ip: string): string {
+  return isIP(ip) === 6 ? new URL(`http://[${ip}]`).hostname.slice(1, -1) : ip;
 }
 
 function keyPair(): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey; pem: string } {
@@ -98,7 +108,7 @@ function createServerCert(caPem: string, caKeyPem: string, names: string[]): { c
     { name: 'basicConstraints', cA: false },
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
     { name: 'extKeyUsage', serverAuth: true },
-    { name: 'subjectAltName', altNames: names.map((n) => (isIP(n) ? { type: 7, ip: n } : { type: 2, value: n })) },
+    { name: 'subjectAltName', altNames: names.map((n) => (isIP(n) ? { type: 7, ip: canonicalIp(n) } : { type: 2, value: n })) },
     { name: 'authorityKeyIdentifier', keyIdentifier: ca.generateSubjectKeyIdentifier().getBytes() },
   ]);
   cert.sign(caKey, forge.md.sha256.create());

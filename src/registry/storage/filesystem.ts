@@ -1,7 +1,7 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, opendir, rename, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Digest } from '../names.js';
 import type { BlobStore, ByteRange } from './blob-store.js';
@@ -69,6 +69,8 @@ export class FilesystemBlobStore implements BlobStore {
   }
 
   readUpload(id: string, length: number): Readable {
+    // A read stream's `end` is inclusive, so it cannot express zero bytes.
+    if (length === 0) return Readable.from([]);
     return createReadStream(this.uploadPath(id), { start: 0, end: length - 1, highWaterMark: 1024 * 1024 });
   }
 
