@@ -14,6 +14,8 @@ export interface RegistryRecord {
   /** Whether gc removes manifests that no tag and no index references. */
   gcUntagged: boolean;
   createdAt: string;
+  /** The resource manager's id for it (/subscriptions/.../registries/NAME): the scope RBAC decides pulls at. Null for a registry made by the CLI. */
+  resourceId: string | null;
 }
 
 export interface ManifestRecord {
@@ -65,7 +67,7 @@ export interface Page {
 }
 
 export interface MetadataStore {
-  createRegistry(r: { name: string; loginServer: string; port: number | null; anonymousPull?: boolean }): Promise<RegistryRecord>;
+  createRegistry(r: { name: string; loginServer: string; port: number | null; anonymousPull?: boolean; resourceId?: string | null }): Promise<RegistryRecord>;
   updateRegistry(name: string, patch: { anonymousPull?: boolean; gcUntagged?: boolean }): Promise<RegistryRecord | undefined>;
   getRegistry(name: string): Promise<RegistryRecord | undefined>;
   listRegistries(): Promise<RegistryRecord[]>;

@@ -18,7 +18,7 @@ export class RegistryDirectory {
 
   constructor(private readonly metadata: MetadataStore, private readonly options: RegistryDirectoryOptions) {}
 
-  async create(name: string, settings: { anonymousPull?: boolean } = {}): Promise<RegistryRecord> {
+  async create(name: string, settings: { anonymousPull?: boolean; resourceId?: string } = {}): Promise<RegistryRecord> {
     const canonical = checkRegistryName(name);
     if (await this.metadata.getRegistry(canonical)) {
       throw new RegistryError('DENIED', `registry ${canonical} already exists`, undefined, 409);

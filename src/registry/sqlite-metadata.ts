@@ -88,17 +88,22 @@ export const REGISTRY_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: 'the resource-manager id of a registry, the scope its role assignments are checked at',
+    up: 'ALTER TABLE registries ADD COLUMN resource_id TEXT',
+  },
 ];
 
 interface RegistryRow {
   id: number; name: string; login_server: string; port: number | null;
-  anonymous_pull: number; gc_untagged: number; created_at: string;
+  anonymous_pull: number; gc_untagged: number; created_at: string; resource_id: string | null;
 }
 
 function toRegistry(r: RegistryRow): RegistryRecord {
   return {
     id: r.id, name: r.name, loginServer: r.login_server, port: r.port,
-    anonymousPull: r.anonymous_pull === 1, gcUntagged: r.gc_untagged === 1, createdAt: r.created_at,
+    anonymousPull: r.anonymous_pull === 1, gcUntagged: r.gc_untagged === 1, createdAt: r.created_at, resourceId: r.resource_id,
   };
 }
 
@@ -113,7 +118,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.db = openSqlite(file, 'registry', REGISTRY_MIGRATIONS);
     const p = (sql: string) => this.db.prepare(sql);
     this.q = {
-      insertRegistry: p('INSERT INTO registries (name, login_server, port, anonymous_pull, created_at) VALUES (?, ?, ?, ?, ?) RETURNING *'),
+      insertRegistry: p('INSERT INTO registries (name, login_server, port, anonymous_pull, resource_id, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *'),
       registryByName: p('SELECT * FROM registries WHERE name = ?'),
       registries: p('SELECT * FROM registries ORDER BY name'),
       deleteRegistry: p('DELETE FROM registries WHERE name = ?'),
@@ -172,8 +177,8 @@ export class SqliteMetadataStore implements MetadataStore {
     };
   }
 
-  async createRegistry(r: { name: string; loginServer: string; port: number | null; anonymousPull?: boolean }): Promise<RegistryRecord> {
-    const row = this.q.insertRegistry!.get(r.name, r.loginServer, r.port, r.anonymousPull ? 1 : 0, new Date().toISOString()) as RegistryRow;
+  async createRegistry(r: { name: string; loginServer: string; port: number | null; anonymousPull?: boolean; resourceId?: string | null }): Promise<RegistryRecord> {
+    const row = this.q.insertRegistry!.get(r.name, r.loginServer, r.port, r.anonymousPull ? 1 : 0, r.resourceId ?? null, new Date().toISOString()) as RegistryRow;
     return toRegistry(row);
   }
 

@@ -34,7 +34,7 @@ export class FilesystemBlobStore implements BlobStore {
   }
 
   read(digest: Digest, range?: ByteRange): Readable {
-    return createReadStream(this.blobPath(digest), { ...(range ?? {}), highWaterMark: 256 * 1024 });
+    return createReadStream(this.blobPath(digest), { ...(range ?? {}), highWaterMark: 1024 * 1024 });
   }
 
   async delete(digest: Digest): Promise<void> {
