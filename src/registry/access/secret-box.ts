@@ -1,0 +1,45 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+
+const KEY_BYTES = 32;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+/**
+ * AES-256-GCM with a key kept in a file of the data folder (mode 0600). The admin user's passwords are the one
+ * secret the registry must be able to show again (ACR's listCredentials returns them), so they are stored
+ * sealed with this box, besides the salted hash that checks them. The `context` (registry and password name) is
+ * authenticated with each value, so a sealed password copied onto another row does not open.
+ */
+export class SecretBox {
+  private constructor(private readonly key: Buffer) {}
+
+  /** Reads the key file, or creates it on first use; two processes creating it at once end up with the same key. */
+  static open(keyFile: string): SecretBox {
+    try {
+      writeFileSync(keyFile, randomBytes(KEY_BYTES), { mode: 0o600, flag: 'wx' });
+      chmodSync(keyFile, 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const key = readFileSync(keyFile);
+    if (key.length !== KEY_BYTES) throw new Error(`${keyFile} is not a ${KEY_BYTES}-byte key`);
+    return new SecretBox(key);
+  }
+
+  seal(plaintext: string, context: string): Buffer {
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
+    cipher.setAAD(Buffer.from(context, 'utf8'));
+    const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+    return Buffer.concat([iv, cipher.getAuthTag(), body]);
+  }
+
+  /** Throws when the value was not sealed with this key and context. */
+  unseal(sealed: Buffer, context: string): string {
+    const decipher = createDecipheriv('aes-256-gcm', this.key, sealed.subarray(0, IV_BYTES));
+    decipher.setAAD(Buffer.from(context, 'utf8'));
+    decipher.setAuthTag(sealed.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
+    return Buffer.concat([decipher.update(sealed.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
+  }
+}
