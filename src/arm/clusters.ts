@@ -9,6 +9,11 @@ import { checkLocation, checkTags, type ResourceTypeService, type SubscriptionSe
 /** The Kubernetes version a cluster reports when its PUT names none. */
 const DEFAULT_KUBERNETES_VERSION = '1.29.7';
 const DEFAULT_AGENT_POOL = { name: 'nodepool1', count: 1, vmSize: 'Standard_DS2_v2', osType: 'Linux', mode: 'System' };
+/**
+ * Properties the server computes: a client that PUTs a cluster back as it read it (az aks update) sends them
+ * too, and they are dropped rather than stored. The identity parts are handled apart.
+ */
+const COMPUTED_PROPERTIES = ['provisioningState', 'powerState', 'currentKubernetesVersion', 'fqdn', 'azurePortalFQDN', 'nodeResourceGroup', 'maxAgentPools', 'servicePrincipalProfile', 'identityProfile'];
 
 export interface ManagedIdentityRef {
   resourceId: string;
@@ -82,24 +87,23 @@ export class ManagedClusterService implements ResourceTypeService {
       throw invalidParameter(`The cluster name '${name}' is invalid: use up to 63 letters, digits, '-' and '_', starting with a letter or digit.`);
     }
     const properties = checkObject(input.properties ?? {}, 'properties');
+    const given = Object.fromEntries(Object.entries(properties).filter(([k]) => !COMPUTED_PROPERTIES.includes(k)));
     const tags = checkTags(input.tags);
     const existing = this.store.resource(subscriptionId, resourceGroup, CLUSTER_TYPE, name) as ResourceRecord<ClusterState> | undefined;
     if (existing) {
       // An update (az aks update PUTs the whole cluster back): its identities stay what they are.
-      const { servicePrincipalProfile: _sp, identityProfile: _ip, ...rest } = properties;
-      const record = { ...existing, tags: tags ?? existing.tags, state: { ...existing.state, properties: { ...existing.state.properties, ...rest } } };
+      const record = { ...existing, tags: tags ?? existing.tags, state: { ...existing.state, properties: { ...existing.state.properties, ...given } } };
       this.store.putResource(record);
       return { cluster: this.view(record), created: false };
     }
 
     const location = checkLocation(input.location);
-    const { servicePrincipalProfile, identityProfile: _ignored, ...rest } = properties;
     const identityType = identityTypeOf(input.identity);
     const id = resourceId(group.subscriptionId, group.name, CLUSTER_TYPE, name);
     const nodeResourceGroup = `MC_${group.name}_${name}_${location}`;
-    const dnsPrefix = typeof rest['dnsPrefix'] === 'string' ? rest['dnsPrefix'] : `${name}-${group.name}-${group.subscriptionId.slice(0, 6)}`.slice(0, 54);
+    const dnsPrefix = typeof given['dnsPrefix'] === 'string' ? given['dnsPrefix'] : `${name}-${group.name}-${group.subscriptionId.slice(0, 6)}`.slice(0, 54);
     const state: ClusterState = {
-      properties: { kubernetesVersion: DEFAULT_KUBERNETES_VERSION, enableRBAC: true, agentPoolProfiles: [DEFAULT_AGENT_POOL], ...rest, dnsPrefix },
+      properties: { kubernetesVersion: DEFAULT_KUBERNETES_VERSION, enableRBAC: true, agentPoolProfiles: [DEFAULT_AGENT_POOL], ...given, dnsPrefix },
       sku: input.sku ?? { name: 'Base', tier: 'Free' },
       fqdn: `${dnsPrefix.toLowerCase()}-${randomBytes(4).toString('hex')}.hcp.${location}.azmk8s.io`,
       nodeResourceGroup,
@@ -109,7 +113,7 @@ export class ManagedClusterService implements ResourceTypeService {
       if (identityType) {
         await this.createManagedIdentities(state, { id, name, identityType, identity: input.identity, subscriptionId: group.subscriptionId, nodeResourceGroup });
       } else {
-        await this.attachServicePrincipal(state, name, servicePrincipalProfile);
+        await this.attachServicePrincipal(state, name, properties['servicePrincipalProfile']);
       }
     } catch (err) {
       await this.deletePrincipals(state.ownedPrincipals);

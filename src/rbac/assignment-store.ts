@@ -16,5 +16,7 @@ export interface AssignmentStore {
   /** Assignments at exactly these scopes (a scope and its ancestors). */
   atScopes(scopes: string[]): RoleAssignment[];
   deleteWhere(query: { principalId?: string; scopePrefix?: string }): number;
+  /** A number every change bumps, whichever process makes it: what cached decisions are checked against. */
+  generation(): number;
   close(): void;
 }

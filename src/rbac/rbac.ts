@@ -11,17 +11,24 @@ const DECISION_CACHE_LIMIT = 50_000;
 
 /**
  * Azure RBAC over an assignment store and the built-in role definitions. Decisions are cached per
- * (principal, operation, scope) and the whole cache is dropped on every assignment change made through
- * this service, so no decision outlives the assignment it rests on. Role definitions never change.
+ * (principal, operation, scope); the cache is dropped whenever the store's generation moves, which every
+ * assignment change bumps in whatever process makes it, so no decision outlives the assignment it rests on.
+ * Role definitions never change.
  */
 export class RbacService implements Rbac {
   private readonly roles = new Map(BUILTIN_ROLES.map((r) => [r.name, r]));
   private readonly decisions = new Map<string, Decision>();
+  private decisionsGeneration = -1;
 
   constructor(private readonly store: AssignmentStore) {}
 
   async decide(principalId: string, operation: Operation, scope: string): Promise<Decision> {
     const key = `${principalId.toLowerCase()}\n${operation.dataAction !== undefined ? 'data:' : ''}${(operation.dataAction ?? operation.action)!.toLowerCase()}\n${scopeKey(scope)}`;
+    const generation = this.store.generation();
+    if (generation !== this.decisionsGeneration) {
+      this.decisions.clear();
+      this.decisionsGeneration = generation;
+    }
     const cached = this.decisions.get(key);
     if (cached) return cached;
     const decision = decideFrom(principalId, operation, scope, this.store.ofPrincipal(principalId), (name) => this.roles.get(name));
@@ -69,7 +76,6 @@ export class RbacService implements Rbac {
     }
     const result = this.store.insert(assignment);
     if (!result.created) throw new RbacError('RoleAssignmentExists', 'The role assignment already exists.', 409);
-    this.changed();
     return assignment;
   }
 
@@ -81,7 +87,6 @@ export class RbacService implements Rbac {
   async deleteAssignment(scope: string, name: string): Promise<RoleAssignment | undefined> {
     const found = await this.assignment(scope, name);
     if (!found || !this.store.delete(found.name)) return undefined;
-    this.changed();
     return found;
   }
 
@@ -94,20 +99,14 @@ export class RbacService implements Rbac {
   }
 
   async deleteAssignmentsOf(query: { principalId?: string; scopePrefix?: string }): Promise<number> {
-    const removed = this.store.deleteWhere({
+    return this.store.deleteWhere({
       ...(query.principalId !== undefined ? { principalId: query.principalId } : {}),
       ...(query.scopePrefix !== undefined ? { scopePrefix: normalizeScope(query.scopePrefix) } : {}),
     });
-    if (removed > 0) this.changed();
-    return removed;
   }
 
   close(): void {
     this.store.close();
-  }
-
-  private changed(): void {
-    this.decisions.clear();
   }
 }
 

@@ -24,6 +24,14 @@ export const RBAC_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX role_assignments_by_scope ON role_assignments (scope_key);
     `,
   },
+  {
+    version: 2,
+    description: 'a generation every assignment change bumps, for caches in any process',
+    up: `
+      CREATE TABLE rbac_generation (id INTEGER PRIMARY KEY CHECK (id = 1), generation INTEGER NOT NULL);
+      INSERT INTO rbac_generation (id, generation) VALUES (1, 0);
+    `,
+  },
 ];
 
 interface AssignmentRow {
@@ -58,6 +66,8 @@ export class SqliteAssignmentStore implements AssignmentStore {
                     ORDER BY created_on, name`),
       deleteOfPrincipal: p('DELETE FROM role_assignments WHERE principal_id = ?'),
       deleteAtOrBelow: p('DELETE FROM role_assignments WHERE scope_key = ? OR substr(scope_key, 1, ?) = ?'),
+      generation: p('SELECT generation FROM rbac_generation WHERE id = 1'),
+      bump: p('UPDATE rbac_generation SET generation = generation + 1 WHERE id = 1'),
     };
   }
 
@@ -70,6 +80,7 @@ export class SqliteAssignmentStore implements AssignmentStore {
       if (existing) return { created: false as const, existing: toAssignment(existing) };
       this.q.insert!.run(a.name.toLowerCase(), a.scope, key, role, principal, a.principalType, a.description,
         a.createdOn, a.updatedOn, a.createdBy);
+      this.q.bump!.run();
       return { created: true as const };
     }).immediate();
   }
@@ -80,7 +91,15 @@ export class SqliteAssignmentStore implements AssignmentStore {
   }
 
   delete(name: string): boolean {
-    return this.q.delete!.run(name.toLowerCase()).changes > 0;
+    return this.db.transaction(() => {
+      const removed = this.q.delete!.run(name.toLowerCase()).changes > 0;
+      if (removed) this.q.bump!.run();
+      return removed;
+    }).immediate();
+  }
+
+  generation(): number {
+    return this.q.generation!.pluck().get() as number;
   }
 
   ofPrincipal(principalId: string): RoleAssignment[] {
@@ -109,6 +128,7 @@ export class SqliteAssignmentStore implements AssignmentStore {
         const prefix = `${key}/`;
         removed += this.q.deleteAtOrBelow!.run(key, prefix.length, prefix).changes;
       }
+      if (removed > 0) this.q.bump!.run();
       return removed;
     }).immediate();
   }

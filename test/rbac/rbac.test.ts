@@ -95,6 +95,20 @@ describe('RbacService over SQLite', () => {
     assert.equal((await rbac.listAssignments({ scope: '/', mode: 'atAndBelow' })).length, 1);
   });
 
+  it('drops cached decisions when another process (another connection) changes assignments', async () => {
+    const other = new RbacService(new SqliteAssignmentStore(file));
+    try {
+      await rbac.createAssignment({ name: guid(1), scope: ACR, roleDefinitionName: ROLE_IDS.acrPull, principalId: P });
+      assert.equal((await rbac.decide(P, PULL, ACR)).allowed, true);
+      await other.deleteAssignment(ACR, guid(1));
+      assert.equal((await rbac.decide(P, PULL, ACR)).allowed, false, 'a revocation elsewhere is seen at once');
+      await other.createAssignment({ name: guid(2), scope: SUB, roleDefinitionName: ROLE_IDS.acrPull, principalId: P });
+      assert.equal((await rbac.decide(P, PULL, ACR)).allowed, true);
+    } finally {
+      other.close();
+    }
+  });
+
   it('keeps assignments across a reopen of the database', async () => {
     await rbac.createAssignment({ name: guid(1), scope: ACR, roleDefinitionName: ROLE_IDS.acrPull, principalId: P });
     rbac.close();
