@@ -98,6 +98,16 @@ describe('resource manager: Microsoft.Authorization role definitions and assignm
     assert.equal(gone.json.error.code, 'RoleAssignmentNotFound');
   });
 
+  it('assigns AcrPull to a managed-identity cluster\'s kubelet identity as az aks update --attach-acr does (no principalType)', async () => {
+    const created = await s.call('PUT', `/subscriptions/${s.info.subscriptionId}/resourceGroups/${s.info.demo.resourceGroup}/providers/Microsoft.ContainerService/managedClusters/attachCluster`,
+      { body: { location: 'eastus', identity: { type: 'SystemAssigned' } } });
+    const kubelet = created.json.properties.identityProfile.kubeletidentity;
+    const r = await s.call('PUT', `${assignmentsAt(acr)}/${randomUUID()}?api-version=${AZ_ASSIGNMENTS}`, { body: { properties: { roleDefinitionId, principalId: kubelet.objectId } } });
+    assert.equal(r.status, 201);
+    assert.equal(r.json.properties.principalType, 'ServicePrincipal', 'a managed identity is a service principal to RBAC');
+    assert.equal((await s.app.rbac.decide(kubelet.objectId, { action: 'Microsoft.ContainerRegistry/registries/pull/read' }, acr)).allowed, true);
+  });
+
   it('refuses an unknown principal with PrincipalNotFound, in the words create-for-rbac retries on', async () => {
     const ghost = randomUUID();
     const r = await s.call('PUT', `${assignmentsAt(acr)}/${randomUUID()}`, { body: { properties: { roleDefinitionId, principalId: ghost } } });
