@@ -11,7 +11,7 @@ export interface HttpResponse {
 export interface HttpRequest {
   method?: string;
   headers?: Record<string, string>;
-  body?: string;
+  body?: string | Buffer;
 }
 
 /** Bodies the Kubernetes-side tools read whole (tokens, errors, manifests) are small; anything larger is not what was asked for. */
