@@ -2,7 +2,9 @@
 import { parseArgs } from 'node:util';
 import { CONFIG_OPTIONS, ConfigError, loadConfig, type ConfigFlags } from '../config/config.js';
 import { RegistryError } from '../registry/errors.js';
+import { azSetup } from './az-setup.js';
 import { gc } from './gc.js';
+import { kubeCommand } from './kube.js';
 import { parseDuration } from './output.js';
 import { registryCommand } from './registry.js';
 import { serve } from './serve.js';
@@ -13,17 +15,21 @@ const USAGE = `usage: anchorage <command> [options]
 commands:
   serve                     start every plane (default: https on 127.0.0.1:8443, data in ./data)
   trust                     print the local CA and how to make clients trust it
+  az-setup                  write what the Azure CLI needs into DATA/az and print the commands that point az here
   registry create NAME      create a registry (5-50 letters and digits) [--anonymous-pull true]
   registry list             list registries and their login servers
   registry update NAME      [--anonymous-pull true|false] [--gc-untagged true|false]
   registry delete NAME      delete a registry and everything in it
   gc                        remove unreferenced content [--dry-run] [--grace 1h]
+  kube COMMAND              the Kubernetes side: node-config, pull-secret, expiring, check (anchorage kube --help)
 
 options for every command:
   --data-dir DIR  --host HOST  --port PORT  --no-tls  --registry-domain DOMAIN
   --tls-name NAME  --log-requests  --log-level LEVEL`;
 
 async function main(argv: string[]): Promise<void> {
+  // The kube commands have options of their own, which the parser below would refuse.
+  if (argv[0] === 'kube') return kubeCommand(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -47,6 +53,8 @@ async function main(argv: string[]): Promise<void> {
       return serve(config);
     case 'trust':
       return trust(config);
+    case 'az-setup':
+      return azSetup(config);
     case 'registry':
       return registryCommand(config, { action: rest[0] ?? 'list', name: rest[1], anonymousPull: values['anonymous-pull'], gcUntagged: values['gc-untagged'] });
     case 'gc':
