@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { chmodSync, symlinkSync, mkdirSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import Ajv from 'ajv';
+import { buildImageLayout, type ImageLayout } from '../../helpers/oci-image.js';
+import { startContainerdCri, type CriRuntime } from '../cri/containerd-cri.js';
+import { startKubeFixture, type KubeFixture } from '../kube-fixture.js';
+
+const PROVIDER = fileURLToPath(new URL('../../../src/cli/credential-provider.js', import.meta.url));
+const NULL_GUID = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * CredentialProviderResponse as kubernetes/kubelet pkg/apis/credentialprovider/v1/types.go defines it, strict as
+ * the kubelet decodes it: no unknown fields, cacheKeyType one of three, cacheDuration a Go duration, each auth
+ * entry only username and password.
+ */
+const V1_RESPONSE_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['kind', 'apiVersion', 'cacheKeyType'],
+  properties: {
+    kind: { const: 'CredentialProviderResponse' },
+    apiVersion: { const: 'credentialprovider.kubelet.k8s.io/v1' },
+    cacheKeyType: { enum: ['Image', 'Registry', 'Global'] },
+    cacheDuration: { type: 'string', pattern: '^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$' },
+    auth: {
+      type: 'object',
+      additionalProperties: {
+        type: 'object', additionalProperties: false,
+        properties: { username: { type: 'string' }, password: { type: 'string' } },
+      },
+    },
+  },
+} as const;
+const validateV1 = new Ajv.default({ strict: true }).compile(V1_RESPONSE_SCHEMA);
+
+interface Run { code: number | null; stdout: string; stderr: string }
+
+describe('anchorage-credential-provider: the kubelet exec protocol against a running server, then CRI PullImage', () => {
+  let fx: KubeFixture;
+  let image: ImageLayout;
+  let azureJson: string;
+  let providerBin: string;
+  let cri: CriRuntime;
+
+  /** The plugin as the kubelet runs it: <bin-dir>/<name> with the config's args, the request on stdin. */
+  const runProvider = (request: unknown, config = azureJson): Promise<Run> => new Promise((resolve, reject) => {
+    const child = execFile(providerBin, [config], { timeout: 60_000 }, (err, stdout, stderr) => {
+      if (err && typeof err.code !== 'number') reject(err);
+      else resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
+    });
+    child.stdin!.end(typeof request === 'string' ? request : JSON.stringify(request));
+  });
+  const request = (img: string, apiVersion = 'credentialprovider.kubelet.k8s.io/v1') => ({ apiVersion, kind: 'CredentialProviderRequest', image: img });
+
+  before(async () => {
+    fx = await startKubeFixture();
+    image = await buildImageLayout({ tag: 'v1' });
+    await fx.push(image, 'team/app');
+    await fx.grantClusterPull();
+    azureJson = await fx.writeAzureJson();
+    // The kubelet execs <bin-dir>/<provider name>; `npm run build` makes the file executable, plain tsc does not.
+    chmodSync(PROVIDER, 0o755);
+    mkdirSync(join(fx.work, 'bin'));
+    providerBin = join(fx.work, 'bin', 'anchorage-credential-provider');
+    symlinkSync(PROVIDER, providerBin);
+    cri = await startContainerdCri(join(fx.work, 'containerd'), [{ host: fx.loginServer, caPath: fx.server.caPath! }, { host: fx.otherLoginServer, caPath: fx.server.caPath! }]);
+  });
+
+  after(async () => {
+    await cri?.stop();
+    await image?.remove();
+    await fx?.close();
+  });
+
+  it('answers a v1 request with the registry refresh token, valid against the v1 schema, cached per registry for half its life', async () => {
+    const run = await runProvider(request(`${fx.loginServer}/team/app:v1`));
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stderr, '');
+    const response = JSON.parse(run.stdout) as { cacheKeyType: string; cacheDuration: string; auth: Record<string, { username: string; password: string }> };
+    assert.ok(validateV1(response), JSON.stringify(validateV1.errors));
+    assert.equal(response.cacheKeyType, 'Registry');
+    assert.deepEqual(Object.keys(response.auth), [fx.loginServer]);
+    const { username, password } = response.auth[fx.loginServer]!;
+    assert.equal(username, NULL_GUID);
+    const claims = JSON.parse(Buffer.from(password.split('.')[1]!, 'base64url').toString('utf8')) as { exp: number; grant_type?: string };
+    const life = claims.exp - Date.now() / 1000;
+    const [, h, m] = /^(\d+)h(\d+)m\d+s$/.exec(response.cacheDuration) ?? [];
+    const cached = Number(h) * 3600 + Number(m) * 60;
+    assert.ok(cached > life * 0.4 && cached <= life * 0.5, `cacheDuration ${response.cacheDuration} is about half of the token's ${Math.round(life)} s`);
+  });
+
+  it('the credentials it returned pull the image through containerd\'s CRI PullImage, as the kubelet passes them', async () => {
+    const run = await runProvider(request(`${fx.loginServer}/team/app`));
+    const { auth } = JSON.parse(run.stdout) as { auth: Record<string, { username: string; password: string }> };
+    const version = await cri.version();
+    assert.equal(version.runtime_name, 'containerd');
+    assert.equal(version.runtime_api_version, 'v1');
+    const ref = `${fx.loginServer}/team/app:v1`;
+    await assert.rejects(cri.pullImage(ref), (err: Error) => /401 Unauthorized|unexpected status: 401/.test(err.message), 'without credentials the registry refuses the pull');
+    const pulled = await cri.pullImage(ref, auth[fx.loginServer]!).catch((err: Error) => assert.fail(`${err.message}\n--- containerd ---\n${cri.log()}`));
+    assert.equal(pulled.image_ref, image.images[0]!.config.digest, 'CRI returns the image id: the config digest');
+    const listed = (await cri.listImages()).find((i) => i.repo_tags.includes(ref));
+    assert.ok(listed, 'CRI ListImages shows the pulled tag');
+    assert.deepEqual(listed.repo_digests, [`${fx.loginServer}/team/app@${image.top.digest}`]);
+  });
+
+  it('v1beta1 requests get v1beta1 answers (the kubelet refuses any other apiVersion)', async () => {
+    const run = await runProvider(request(`${fx.loginServer}/team/app:v1`, 'credentialprovider.kubelet.k8s.io/v1beta1'));
+    assert.equal(run.code, 0, run.stderr);
+    const response = JSON.parse(run.stdout) as { apiVersion: string; auth: Record<string, unknown> };
+    assert.equal(response.apiVersion, 'credentialprovider.kubelet.k8s.io/v1beta1');
+    assert.ok(response.auth[fx.loginServer]);
+  });
+
+  it('an image of a registry it does not serve gets an empty answer, not cached', async () => {
+    for (const img of ['docker.io/library/nginx:1.27', 'nginx', 'quay.io/team/app@sha256:' + 'c'.repeat(64)]) {
+      const run = await runProvider(request(img));
+      assert.equal(run.code, 0, run.stderr);
+      const response = JSON.parse(run.stdout) as Record<string, unknown>;
+      assert.ok(validateV1(response), JSON.stringify(validateV1.errors));
+      assert.deepEqual(response, { apiVersion: 'credentialprovider.kubelet.k8s.io/v1', kind: 'CredentialProviderResponse', cacheKeyType: 'Registry', cacheDuration: '0s' });
+    }
+  });
+
+  it('a refresh token is given without AcrPull, but the pull with it is refused: RBAC decides at the registry', async () => {
+    const run = await runProvider(request(`${fx.otherLoginServer}/team/app:v1`));
+    assert.equal(run.code, 0, run.stderr);
+    const { auth } = JSON.parse(run.stdout) as { auth: Record<string, { username: string; password: string }> };
+    const other = await buildImageLayout({ tag: 'v1', layers: [{ 'other.txt': 'other registry\n' }] });
+    try {
+      await fx.push(other, 'team/app', fx.otherLoginServer);
+      await assert.rejects(cri.pullImage(`${fx.otherLoginServer}/team/app:v1`, auth[fx.otherLoginServer]!), /401|403|denied|unauthorized/i);
+    } finally {
+      await other.remove();
+    }
+  });
+
+  it('errors exit 1 with one line on stderr that never holds the secret', async () => {
+    const config = JSON.parse(await readFile(azureJson, 'utf8')) as { aadClientSecret: string };
+    const wrong = join(fx.work, 'wrong-secret.json');
+    await writeFile(wrong, JSON.stringify({ ...config, aadClientSecret: `${config.aadClientSecret}x` }));
+    const cases: Array<[string, unknown, string, RegExp]> = [
+      ['wrong secret', request(`${fx.loginServer}/team/app:v1`), wrong, /identity plane refused a token .*invalid_client/],
+      ['not JSON', '{"apiVersion":', azureJson, /not JSON/],
+      ['unknown apiVersion', request('x/y', 'credentialprovider.kubelet.k8s.io/v2'), azureJson, /unsupported apiVersion/],
+      ['no config file', request('x/y'), join(fx.work, 'missing.json'), /cannot read .*ENOENT/],
+    ];
+    for (const [what, req, file, expected] of cases) {
+      const run = await runProvider(req, file);
+      assert.equal(run.code, 1, what);
+      assert.equal(run.stdout, '', what);
+      assert.match(run.stderr, /^anchorage-credential-provider: [^\n]+\n$/, `${what}: one line`);
+      assert.match(run.stderr, expected, what);
+      assert.ok(!run.stderr.includes(config.aadClientSecret), `${what}: no secret on stderr`);
+    }
+  });
+});
