@@ -1,5 +1,5 @@
 import type { NodeConfig } from './credential-provider/node-identity.js';
-import { API_VERSIONS, CredentialProviderError } from './credential-provider/protocol.js';
+import { API_VERSIONS, CredentialProviderError, type CredentialProviderResponse } from './credential-provider/protocol.js';
 import { provideCredentials } from './credential-provider/provider.js';
 import { DockerConfigError, parseDockerConfigJson, parseDockercfg, type DockerConfigEntry } from './docker-config.js';
 import type { HttpClient } from './http-client.js';
@@ -64,6 +64,8 @@ export async function checkPulls(input: PullCheckInput): Promise<ContainerResult
     return attempts.get(key)!;
   };
 
+  // The provider answers with cacheKeyType Registry, so the kubelet asks it once per registry; so does the check.
+  const providerAnswers = new Map<string, Promise<CredentialProviderResponse>>();
   const results: ContainerResult[] = [];
   for (const pod of manifests.pods) {
     const { names, warnings } = pullSecretsOf(pod, accounts);
@@ -99,7 +101,7 @@ export async function checkPulls(input: PullCheckInput): Promise<ContainerResult
         results.push({ ...base, outcome: 'failed', reason: 'ErrImagePull', message: podKeyring.message, why: [`a pull secret of the pod does not parse: ${podKeyring.message}`] });
         continue;
       }
-      const providerKeyring = await providerKeyringFor(ref, node.provider, base.warnings);
+      const providerKeyring = await providerKeyringFor(ref, node.provider, providerAnswers, base.warnings);
       const credentials = lookupAll([podKeyring, nodeKeyring, providerKeyring], ref.repoToPull);
       results.push({ ...base, ...await pullWith(http, ref, credentials, attempt, { names, missing }) });
     }
@@ -131,11 +133,14 @@ function keyringOf(secrets: SecretObject[]): BasicDockerKeyring {
 }
 
 /** The provider's answer for this image, when the image matches its matchImages; a provider error leaves it out, as the kubelet logs and goes on. */
-async function providerKeyringFor(ref: ImageReference, provider: NodeConfig | undefined, warnings: string[]): Promise<BasicDockerKeyring> {
+async function providerKeyringFor(
+  ref: ImageReference, provider: NodeConfig | undefined, answers: Map<string, Promise<CredentialProviderResponse>>, warnings: string[],
+): Promise<BasicDockerKeyring> {
   const keyring = new BasicDockerKeyring();
   if (!provider || !provider.registries.some((pattern) => urlsMatch(pattern, ref.repoToPull))) return keyring;
   try {
-    const response = await provideCredentials({ apiVersion: API_VERSIONS[0], kind: 'CredentialProviderRequest', image: ref.repoToPull }, provider);
+    if (!answers.has(ref.registry)) answers.set(ref.registry, provideCredentials({ apiVersion: API_VERSIONS[0], kind: 'CredentialProviderRequest', image: ref.repoToPull }, provider));
+    const response = await answers.get(ref.registry)!;
     keyring.add(Object.entries(response.auth ?? {}).map(([key, a]) => ({ key, username: a.username, password: a.password, email: '' })), { kind: 'provider', name: PROVIDER_NAME });
   } catch (err) {
     if (!(err instanceof CredentialProviderError)) throw err;

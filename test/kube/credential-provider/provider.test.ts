@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
 import { chmodSync, symlinkSync, mkdirSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Ajv from 'ajv';
+import { makeNodeConfig } from '../../../src/kube/node-config.js';
+import { ROLE_IDS } from '../../../src/rbac/builtin-roles.js';
 import { buildImageLayout, type ImageLayout } from '../../helpers/oci-image.js';
 import { startContainerdCri, type CriRuntime } from '../cri/containerd-cri.js';
 import { startKubeFixture, type KubeFixture } from '../kube-fixture.js';
@@ -137,6 +141,45 @@ describe('anchorage-credential-provider: the kubelet exec protocol against a run
       await assert.rejects(cri.pullImage(`${fx.otherLoginServer}/team/app:v1`, auth[fx.otherLoginServer]!), /401|403|denied|unauthorized/i);
     } finally {
       await other.remove();
+    }
+  });
+
+  it('a managed identity cluster: the kubelet identity\'s token comes from an IMDS-style endpoint, then the same exchange', async () => {
+    const { app } = fx.server;
+    const { info } = fx;
+    await app.arm.clusters.put(info.subscriptionId, info.demo.resourceGroup, 'miCluster', { location: 'eastus', identity: { type: 'SystemAssigned' }, properties: { dnsPrefix: 'mi' } });
+    const kubelet = app.arm.clusters.get(info.subscriptionId, info.demo.resourceGroup, 'miCluster').record.state.kubelet!;
+    await app.rbac.createAssignment({ name: randomUUID(), scope: app.arm.registries.resourceIdOf(info.demo.registry)!, roleDefinitionName: ROLE_IDS.acrPull, principalId: kubelet.objectId });
+    const files = await makeNodeConfig(app, { cluster: 'miCluster', resourceGroup: info.demo.resourceGroup, caCertificate: fx.ca });
+    assert.equal(files.azureJson.useManagedIdentityExtension, true);
+    assert.equal(files.azureJson.userAssignedIdentityID, kubelet.clientId);
+    // Azure's IMDS protocol (GET ...?api-version=2018-02-01&resource=...&client_id=..., header Metadata: true), answered with the identity plane's token.
+    const seen: string[] = [];
+    const imds = createServer((req, res) => {
+      const url = new URL(req.url!, 'http://imds');
+      seen.push(`${req.headers['metadata']} ${url.searchParams.get('resource')} ${url.searchParams.get('client_id')}`);
+      void (async () => {
+        const principal = await app.identity.principalByAppId(url.searchParams.get('client_id')!);
+        if (req.headers['metadata'] !== 'true' || !principal) {
+          res.writeHead(400, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: 'invalid_request', error_description: 'Required metadata header not specified or identity not found' }));
+          return;
+        }
+        const token = await app.identity.issueAccessToken(principal, url.searchParams.get('resource')!);
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ access_token: token.accessToken, expires_in: String(token.expiresIn), token_type: 'Bearer' }));
+      })();
+    });
+    await new Promise<void>((resolve) => imds.listen(0, '127.0.0.1', resolve));
+    try {
+      const config = join(fx.work, 'azure-mi.json');
+      await writeFile(config, JSON.stringify({ ...files.azureJson, managedIdentityEndpoint: `http://127.0.0.1:${(imds.address() as { port: number }).port}/metadata/identity/oauth2/token` }));
+      const run = await runProvider(request(`${fx.loginServer}/team/app:v1`), config);
+      assert.equal(run.code, 0, run.stderr);
+      const { auth } = JSON.parse(run.stdout) as { auth: Record<string, { username: string; password: string }> };
+      assert.deepEqual(seen, [`true https://containerregistry.azure.net ${kubelet.clientId}`]);
+      const pulled = await cri.pullImage(`${fx.loginServer}/team/app@${image.top.digest}`, auth[fx.loginServer]!);
+      assert.equal(pulled.image_ref, image.images[0]!.config.digest);
+    } finally {
+      imds.close();
     }
   });
 
