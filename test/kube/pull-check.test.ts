@@ -151,6 +151,23 @@ describe('kube check: what the kubelet would do with each image, and why it fail
     assert.match(r.why[0]!, /^secret apps\/expired .*expired/i);
   });
 
+  it('on a node without the credential provider, the missing role and the expired password are where the pulls end', async () => {
+    const run = await runCli(['kube', 'check', '-f', manifestsFile, '--secrets', secretsFile, '--ca-cert', fx.server.caPath!, '--data-dir', fx.server.dataDir, '--output', 'json']);
+    assert.equal(run.code, 1);
+    const alone = (JSON.parse(run.stdout) as { results: ContainerResult[] }).results;
+    const noRole = alone.find((r) => r.workload === 'Pod/no-role')!;
+    assert.equal(noRole.outcome, 'failed');
+    assert.match(noRole.message!, /^Failed to pull image ".*": rpc error: code = Unknown desc = .*401 Unauthorized$/);
+    assert.deepEqual(noRole.why.length, 1);
+    assert.match(noRole.why[0]!, /^secret apps\/no-role .*UNAUTHORIZED: authentication required: principal .* has no role assignment granting action Microsoft\.ContainerRegistry\/registries\/pull\/read at \/subscriptions\/.*\/registries\/mycontainerregistry/i);
+    const expired = alone.find((r) => r.workload === 'Pod/expired')!;
+    assert.equal(expired.outcome, 'failed');
+    assert.match(expired.why[0]!, /^secret apps\/expired .*UNAUTHORIZED: .*expired/i);
+    const node = alone.find((r) => r.workload === 'CronJob/with-node-identity')!;
+    assert.equal(node.outcome, 'failed');
+    assert.match(node.why[0]!, /^no credential matched localhost:\d+\/team\/app: the pod has no image pull secrets/);
+  });
+
   it('a missing secret: the kubelet\'s warning, and the pull goes on without it', () => {
     const r = result('Pod/missing-secret');
     assert.ok(r.warnings.some((w) => w === 'FailedToRetrieveImagePullSecret: Unable to retrieve some image pull secrets (does-not-exist); attempting to pull the image may not succeed.'), r.warnings.join('\n'));
