@@ -158,7 +158,8 @@ async function pullWith(
     const result = await attempt(ref, undefined);
     if (result.ok) return { outcome: 'pulled', pulledWith: 'anonymous', manifestDigest: result.manifestDigest, why: [] };
     const why = [`no credential matched ${ref.repoToPull}${describeSources(secrets)}`];
-    if (result.registryMessage) why.push(`the registry answered the anonymous pull: ${result.registryMessage}`);
+    const refused = result.status === 401 || result.status === 403 ? await refusalReason(http, ref, undefined) : undefined;
+    if (refused ?? result.registryMessage) why.push(`the registry answered the anonymous pull: ${refused ?? result.registryMessage}`);
     return { outcome: 'failed', reason: 'ErrImagePull', message: kubeletMessage(ref, [result]), why };
   }
   const failures: PullAttempt[] = [];

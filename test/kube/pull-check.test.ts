@@ -166,6 +166,7 @@ describe('kube check: what the kubelet would do with each image, and why it fail
     const node = alone.find((r) => r.workload === 'CronJob/with-node-identity')!;
     assert.equal(node.outcome, 'failed');
     assert.match(node.why[0]!, /^no credential matched localhost:\d+\/team\/app: the pod has no image pull secrets/);
+    assert.match(node.why[1]!, /^the registry answered the anonymous pull: UNAUTHORIZED: authentication required: registry mycontainerregistry does not allow anonymous pull/i);
   });
 
   it('a missing secret: the kubelet\'s warning, and the pull goes on without it', () => {
