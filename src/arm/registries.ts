@@ -77,7 +77,7 @@ export class ArmRegistryService implements ResourceTypeService {
     if (!available.nameAvailable) throw nameInUse(name);
     let registry: RegistryRecord;
     try {
-      registry = await this.directory.create(name, { anonymousPull: anonymousPull ?? false });
+      registry = await this.directory.create(name, { anonymousPull: anonymousPull ?? false, resourceId: resourceId(group.subscriptionId, group.name, REGISTRY_TYPE, name) });
     } catch (err) {
       // Another request (or the CLI) took the name since the check.
       if (err instanceof RegistryError && err.status === 409) throw nameInUse(name);

@@ -93,6 +93,33 @@ export const REGISTRY_MIGRATIONS: readonly Migration[] = [
     description: 'the resource-manager id of a registry, the scope its role assignments are checked at',
     up: 'ALTER TABLE registries ADD COLUMN resource_id TEXT',
   },
+  {
+    version: 3,
+    description: "ACR's changeable attributes of repositories, tags and manifests; they go with what they describe",
+    up: `
+      CREATE TABLE repository_attributes (
+        repository_id INTEGER PRIMARY KEY REFERENCES repositories(id) ON DELETE CASCADE,
+        read_enabled INTEGER NOT NULL DEFAULT 1, write_enabled INTEGER NOT NULL DEFAULT 1,
+        delete_enabled INTEGER NOT NULL DEFAULT 1, list_enabled INTEGER NOT NULL DEFAULT 1
+      );
+      CREATE TABLE tag_attributes (
+        repository_id INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        read_enabled INTEGER NOT NULL DEFAULT 1, write_enabled INTEGER NOT NULL DEFAULT 1,
+        delete_enabled INTEGER NOT NULL DEFAULT 1, list_enabled INTEGER NOT NULL DEFAULT 1,
+        PRIMARY KEY (repository_id, name),
+        FOREIGN KEY (repository_id, name) REFERENCES tags (repository_id, name) ON DELETE CASCADE
+      );
+      CREATE TABLE manifest_attributes (
+        repository_id INTEGER NOT NULL,
+        digest TEXT NOT NULL,
+        read_enabled INTEGER NOT NULL DEFAULT 1, write_enabled INTEGER NOT NULL DEFAULT 1,
+        delete_enabled INTEGER NOT NULL DEFAULT 1, list_enabled INTEGER NOT NULL DEFAULT 1,
+        PRIMARY KEY (repository_id, digest),
+        FOREIGN KEY (repository_id, digest) REFERENCES manifests (repository_id, digest) ON DELETE CASCADE
+      );
+    `,
+  },
 ];
 
 interface RegistryRow {
@@ -150,9 +177,14 @@ export class SqliteMetadataStore implements MetadataStore {
       parentOf: p('SELECT parent_digest FROM manifest_children WHERE repository_id = ? AND child_digest = ? LIMIT 1'),
       deleteManifest: p('DELETE FROM manifests WHERE repository_id = ? AND digest = ?'),
       deleteTag: p(`DELETE FROM tags WHERE repository_id = ${REPO_ID} AND name = ?`),
-      tags: p(`SELECT name FROM tags WHERE repository_id = ${REPO_ID} AND name > ? ORDER BY name LIMIT ?`),
+      // listEnabled=false (ACR's changeable attribute) on a tag or its manifest hides the tag from listings.
+      tags: p(`SELECT t.name FROM tags t WHERE t.repository_id = ${REPO_ID} AND t.name > ?
+               AND NOT EXISTS (SELECT 1 FROM tag_attributes a WHERE a.repository_id = t.repository_id AND a.name = t.name AND a.list_enabled = 0)
+               AND NOT EXISTS (SELECT 1 FROM manifest_attributes a WHERE a.repository_id = t.repository_id AND a.digest = t.digest AND a.list_enabled = 0)
+               ORDER BY t.name LIMIT ?`),
       repositories: p(`SELECT r.name FROM repositories r WHERE r.registry_id = ? AND r.name > ?
-                       AND EXISTS (SELECT 1 FROM manifests m WHERE m.repository_id = r.id) ORDER BY r.name LIMIT ?`),
+                       AND EXISTS (SELECT 1 FROM manifests m WHERE m.repository_id = r.id)
+                       AND NOT EXISTS (SELECT 1 FROM repository_attributes a WHERE a.repository_id = r.id AND a.list_enabled = 0) ORDER BY r.name LIMIT ?`),
       referrers: p(`SELECT media_type, digest, size, artifact_type, annotations FROM manifests
                     WHERE repository_id = ${REPO_ID} AND subject = ? ORDER BY created_at, digest`),
       insertUpload: p('INSERT INTO uploads (id, repository_id, created_at) VALUES (?, ?, ?)'),

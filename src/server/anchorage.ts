@@ -15,6 +15,18 @@ import { RbacService } from '../rbac/rbac.js';
 import { SqliteAssignmentStore } from '../rbac/sqlite-assignments.js';
 import type { Rbac } from '../rbac/types.js';
 import type { BlobStore } from '../registry/storage/blob-store.js';
+import { RegistryAccess } from '../registry/access/access-service.js';
+import { SecretBox } from '../registry/access/secret-box.js';
+import { SqliteAccessStore } from '../registry/access/sqlite-access-store.js';
+import { AccessGranter } from '../registry/auth/grants.js';
+import { REFRESH_TOKEN_LIFETIME_S, RegistryTokens } from '../registry/auth/registry-tokens.js';
+import { SigningKeyRing } from '../registry/auth/signing-keys.js';
+import { SqliteKeyStore } from '../registry/auth/sqlite-key-store.js';
+import { RegistryTokenService } from '../registry/auth/token-service.js';
+import { AttributeGuard } from '../registry/metadata-api/guard.js';
+import { AcrMetadataService } from '../registry/metadata-api/service.js';
+import { SqliteMetadataApiStore } from '../registry/metadata-api/sqlite-store.js';
+import type { RegistryRecord } from '../registry/metadata.js';
 
 /** Every service of one data folder, wired together; the server and the CLI commands share it. */
 export interface Anchorage {
@@ -29,6 +41,12 @@ export interface Anchorage {
   rbac: Rbac;
   /** The resource manager: subscriptions, resource groups, registries, clusters, role assignments. */
   arm: ResourceManager;
+  /** The registries' admin users, scope maps and repository-scoped tokens. */
+  access: RegistryAccess;
+  /** ACR's token service; it authorizes every registry request. */
+  tokens: RegistryTokenService;
+  guard: AttributeGuard;
+  metadataApi: AcrMetadataService;
   close(): void;
 }
 
@@ -39,16 +57,29 @@ export async function openAnchorage(config: Config): Promise<Anchorage> {
   await registries.refresh();
   const identity = await SqliteIdentityService.open(join(config.dataDir, 'anchorage.db'), { publicUrl: config.publicUrl });
   const rbac = new RbacService(new SqliteAssignmentStore(join(config.dataDir, 'anchorage.db')));
-  // No RegistryAccessService yet (src/registry/access): the resource manager answers its calls with 501.
-  const arm = new ResourceManager(new SqliteResourceStore(join(config.dataDir, 'anchorage.db')), identity, rbac, registries, undefined,
+  const accessStore = new SqliteAccessStore(join(config.dataDir, 'anchorage.db'));
+  const access = new RegistryAccess(accessStore, SecretBox.open(join(config.dataDir, 'registry-access.key')), registries);
+  const arm = new ResourceManager(new SqliteResourceStore(join(config.dataDir, 'anchorage.db')), identity, rbac, registries, access,
     { publicUrl: config.publicUrl, registryDomain: config.registryDomain });
+  // RBAC decides at the registry's resource id; a registry the resource manager has not placed yet answers to assignments at "/" only.
+  const scopeOf = (r: RegistryRecord): string => r.resourceId ?? arm.registries.resourceIdOf(r.name) ?? `/providers/Microsoft.ContainerRegistry/registries/${r.name}`;
+  const keyStore = new SqliteKeyStore(join(config.dataDir, 'anchorage.db'));
+  const tokens = new RegistryTokenService(identity, access, new AccessGranter(rbac, scopeOf),
+    new RegistryTokens(new SigningKeyRing(keyStore, REFRESH_TOKEN_LIFETIME_S * 1000)));
+  const metadataApiStore = new SqliteMetadataApiStore(join(config.dataDir, 'anchorage.db'));
+  const manifests = new ManifestService(metadata);
+  const guard = new AttributeGuard(metadataApiStore);
   return {
     config, metadata, blobStore, registries,
     blobs: new BlobService(metadata, blobStore),
     uploads: new UploadService(metadata, blobStore),
-    manifests: new ManifestService(metadata),
-    identity, rbac, arm,
+    manifests,
+    identity, rbac, arm, access, tokens, guard,
+    metadataApi: new AcrMetadataService(metadataApiStore, manifests, guard),
     close: () => {
+      metadataApiStore.close();
+      keyStore.close();
+      accessStore.close();
       arm.close();
       rbac.close();
       identity.close();

@@ -47,9 +47,23 @@ export function unknownDigest(algorithm: 'sha256' | 'sha512' = 'sha256'): string
 /** RequestInit whose body may be a Buffer, which fetch accepts at run time though its types do not say so. */
 export type SendInit = Omit<RequestInit, 'body'> & { body?: BodyInit | Buffer | null; duplex?: 'half' };
 
-/** fetch, with Buffer bodies allowed. */
+/** Basic credentials by origin (`http://localhost:40123`): what `send` presents to each test registry. */
+const credentialsByOrigin = new Map<string, string>();
+
+/**
+ * Makes `send` (and so RegistryClient) authenticate to a registry with these credentials, as Basic on every
+ * request, which ACR accepts on the data plane. startTestServer registers its registry's admin user.
+ */
+export function useCredentials(registryUrl: string, credentials: { username: string; password: string }): void {
+  credentialsByOrigin.set(new URL(registryUrl).origin, `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`);
+}
+
+/** fetch, with Buffer bodies allowed, and the registry's credentials unless the request brings its own Authorization. */
 export function send(url: string | URL, init: SendInit = {}): Promise<Response> {
-  return fetch(url, init as RequestInit);
+  const authorization = credentialsByOrigin.get(new URL(url).origin);
+  const headers = new Headers(init.headers as HeadersInit | undefined);
+  if (authorization && !headers.has('authorization')) headers.set('authorization', authorization);
+  return fetch(url, { ...init, headers } as RequestInit);
 }
 
 export interface OciErrorEntry {

@@ -8,6 +8,7 @@ import type { RegistryRecord } from '../../src/registry/metadata.js';
 import { openAnchorage, type Anchorage } from '../../src/server/anchorage.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import { ensureLocalTls } from '../../src/tls/local-ca.js';
+import { useCredentials } from './registry-client.js';
 
 export interface TestServer {
   app: Anchorage;
@@ -20,6 +21,8 @@ export interface TestServer {
   registry: RegistryRecord;
   /** Base URL of the first registry, e.g. https://localhost:40123 */
   registryUrl: string;
+  /** The first registry's admin user, enabled so that the tests push and delete as a real client would, authenticated. */
+  credentials: { username: string; password: string };
   /** Stops the server; with `keepData`, the data folder stays for a restart. */
   close(options?: { keepData?: boolean }): Promise<void>;
 }
@@ -34,6 +37,15 @@ export function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+/** Enables a registry's admin user and makes the test helpers' requests to it authenticate with it; returns the credentials. */
+export async function useAdminUser(app: Anchorage, registry: RegistryRecord, registryUrl: string): Promise<{ username: string; password: string }> {
+  await app.access.setAdminUserEnabled(registry.name, true);
+  const admin = await app.access.adminCredentials(registry.name);
+  const credentials = { username: admin.username, password: admin.passwords[0]!.value };
+  useCredentials(registryUrl, credentials);
+  return credentials;
 }
 
 /**
@@ -54,11 +66,12 @@ export async function startTestServer(options: {
   const name = options.registryName ?? 'testregistry';
   const existing = (await app.registries.list()).find((r) => r.name === name);
   const registry = existing ?? (await app.registries.create(name, { anonymousPull: options.anonymousPull ?? true }));
+  const registryUrl = `${tls ? 'https' : 'http'}://${registry.loginServer}`;
+  const credentials = await useAdminUser(app, registry, registryUrl);
   const server = await startServer(app, material, options.logger ?? pino({ level: process.env['ANCHORAGE_TEST_LOG'] ?? 'silent' }));
   return {
-    app, server, config, dataDir, registry,
+    app, server, config, dataDir, registry, credentials, registryUrl,
     caPath: material?.caCertPath,
-    registryUrl: `${tls ? 'https' : 'http'}://${registry.loginServer}`,
     close: async ({ keepData = false } = {}) => {
       await server.close();
       if (!keepData) rmSync(dataDir, { recursive: true, force: true });

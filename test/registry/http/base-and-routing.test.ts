@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { assertRegistryError, RegistryClient, unknownDigest } from '../../helpers/registry-client.js';
+import { assertRegistryError, RegistryClient, send, unknownDigest } from '../../helpers/registry-client.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
 
 describe('registry HTTP: API base, routing and input validation', () => {
@@ -181,7 +181,7 @@ describe('registry HTTP: API base, routing and input validation', () => {
           await assertRegistryError(res, 400, 'DIGEST_INVALID', c.method);
         }
         const upload = await client.startUpload('repo');
-        const res = await fetch(`${upload}?digest=${encoded}`, { method: 'PUT' });
+        const res = await send(`${upload}?digest=${encoded}`, { method: 'PUT' });
         await assertRegistryError(res, 400, 'DIGEST_INVALID');
       });
     }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { assertRegistryError, MEDIA, randomBlob, RegistryClient } from '../../helpers/registry-client.js';
-import { startTestServer, type TestServer } from '../../helpers/server.js';
+import { startTestServer, useAdminUser, type TestServer } from '../../helpers/server.js';
 
 /** The target of a `Link: <...>; rel="next"` header, or undefined when there is none. */
 function nextLink(res: Response): string | undefined {
@@ -205,6 +205,7 @@ describe('registry HTTP: tags list and catalog', () => {
     it('each registry has its own catalog, repositories and blobs', async () => {
       const other = await server.app.registries.create('otherregistry', { anonymousPull: true });
       const otherClient = new RegistryClient(`http://${other.loginServer}`);
+      await useAdminUser(server.app, other, otherClient.baseUrl);
       // The server picks up new registries on its next reconcile.
       const deadline = Date.now() + 10_000;
       for (;;) {

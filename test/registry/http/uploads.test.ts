@@ -358,7 +358,9 @@ describe('registry HTTP: blob uploads', () => {
       const location = await client.startUpload('up/robust');
       assert.equal((await send(location, { method: 'PATCH', body: content.subarray(0, 100), headers: { 'Content-Range': '0-99' } })).status, 202);
       await new Promise<void>((resolve) => {
-        const req = request(location, { method: 'PATCH', headers: { 'Transfer-Encoding': 'chunked' } });
+        const { username, password } = server.credentials;
+        const authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+        const req = request(location, { method: 'PATCH', headers: { 'Transfer-Encoding': 'chunked', Authorization: authorization } });
         req.on('error', () => resolve());
         req.write(randomBlob(50), () => setTimeout(() => req.destroy(), 100));
       });

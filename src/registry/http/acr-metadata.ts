@@ -1,0 +1,82 @@
+import type { IncomingMessage } from 'node:http';
+import { RegistryError } from '../errors.js';
+import type { ListQuery } from '../metadata-api/service.js';
+import { checkDigest } from '../names.js';
+import type { Handler } from './context.js';
+import { page, readBody } from './request.js';
+import { sendEmpty, sendJson } from './respond.js';
+
+/** ACR's metadata API (`/acr/v1/...`), over AcrMetadataService. */
+
+const PATCH_LIMIT = 64 * 1024;
+
+async function jsonBody(req: IncomingMessage): Promise<unknown> {
+  try {
+    return JSON.parse((await readBody(req, PATCH_LIMIT)).toString('utf8'));
+  } catch (err) {
+    if (err instanceof SyntaxError) throw new RegistryError('UNSUPPORTED', `the body is not JSON: ${err.message}`, undefined, 400);
+    throw err;
+  }
+}
+
+function listQuery(query: URLSearchParams): ListQuery {
+  const orderby = query.get('orderby');
+  const digest = query.get('digest');
+  return {
+    ...page(query),
+    ...(orderby === 'timedesc' || orderby === 'timeasc' ? { orderby } : {}),
+    ...(digest ? { digest: checkDigest(digest) } : {}),
+  };
+}
+
+/** `Link: </acr/v1/...?last=X&n=N&orderby=>; rel="next"`, as ACR pages its listings. */
+function nextLink(path: string, next: string | undefined, query: URLSearchParams): Record<string, string> {
+  if (next === undefined) return {};
+  const params = new URLSearchParams({ last: next, n: query.get('n') ?? '100', orderby: query.get('orderby') ?? '' });
+  return { Link: `<${path}?${params}>; rel="next"` };
+}
+
+/** GET /acr/v1/_catalog */
+export const acrCatalog: Handler = async ({ res, registry, query, services }) => {
+  const p = page(query);
+  const found = p.n === 0 ? [] : await services.manifests.repositories(registry, p.n === undefined ? p : { ...p, n: p.n + 1 });
+  const shown = p.n === undefined ? found : found.slice(0, p.n);
+  sendJson(res, 200, { repositories: shown }, nextLink('/acr/v1/_catalog', shown.length < found.length ? shown[shown.length - 1] : undefined, query));
+};
+
+/** GET, PATCH and DELETE /acr/v1/<name> */
+export const repository: Handler = async ({ req, res, registry, name, services }) => {
+  if (req.method === 'DELETE') sendJson(res, 202, await services.metadataApi.deleteRepository(registry, name));
+  else if (req.method === 'PATCH') sendJson(res, 200, await services.metadataApi.updateRepository(registry, name, await jsonBody(req)));
+  else sendJson(res, 200, await services.metadataApi.repository(registry, name));
+};
+
+/** GET /acr/v1/<name>/_tags?n=&last=&orderby=&digest= */
+export const tagDetails: Handler = async ({ res, registry, name, query, services }) => {
+  const { body, next } = await services.metadataApi.tags(registry, name, listQuery(query));
+  sendJson(res, 200, body, nextLink(`/acr/v1/${name}/_tags`, next, query));
+};
+
+/** GET, PATCH and DELETE /acr/v1/<name>/_tags/<tag> */
+export const tag: Handler = async ({ req, res, registry, name, param, services }) => {
+  if (req.method === 'DELETE') {
+    await services.metadataApi.deleteTag(registry, name, param);
+    sendEmpty(res, 202);
+  } else if (req.method === 'PATCH') {
+    sendJson(res, 200, await services.metadataApi.updateTag(registry, name, param, await jsonBody(req)));
+  } else {
+    sendJson(res, 200, await services.metadataApi.tag(registry, name, param));
+  }
+};
+
+/** GET /acr/v1/<name>/_manifests?n=&last=&orderby= */
+export const manifestDetails: Handler = async ({ res, registry, name, query, services }) => {
+  const { body, next } = await services.metadataApi.manifests(registry, name, listQuery(query));
+  sendJson(res, 200, body, nextLink(`/acr/v1/${name}/_manifests`, next, query));
+};
+
+/** GET and PATCH /acr/v1/<name>/_manifests/<digest> */
+export const manifest: Handler = async ({ req, res, registry, name, param, services }) => {
+  if (req.method === 'PATCH') sendJson(res, 200, await services.metadataApi.updateManifest(registry, name, param, await jsonBody(req)));
+  else sendJson(res, 200, await services.metadataApi.manifest(registry, name, param));
+};
