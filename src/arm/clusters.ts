@@ -10,6 +10,14 @@ import { checkLocation, checkTags, type ResourceTypeService, type SubscriptionSe
 const DEFAULT_KUBERNETES_VERSION = '1.29.7';
 const DEFAULT_AGENT_POOL = { name: 'nodepool1', count: 1, vmSize: 'Standard_DS2_v2', osType: 'Linux', mode: 'System' };
 /**
+ * What AKS gives a cluster whose PUT names no network: kubenet behind a Standard load balancer. Every cluster AKS
+ * returns has a networkProfile, and `az aks update` (--attach-acr included) refuses one without it.
+ */
+const DEFAULT_NETWORK_PROFILE = {
+  networkPlugin: 'kubenet', podCidr: '10.244.0.0/16', serviceCidr: '10.0.0.0/16', dnsServiceIP: '10.0.0.10',
+  outboundType: 'loadBalancer', loadBalancerSku: 'Standard', loadBalancerProfile: { managedOutboundIPs: { count: 1 } },
+};
+/**
  * Properties the server computes: a client that PUTs a cluster back as it read it (az aks update) sends them
  * too, and they are dropped rather than stored. The identity parts are handled apart.
  */
@@ -103,7 +111,7 @@ export class ManagedClusterService implements ResourceTypeService {
     const nodeResourceGroup = `MC_${group.name}_${name}_${location}`;
     const dnsPrefix = typeof given['dnsPrefix'] === 'string' ? given['dnsPrefix'] : `${name}-${group.name}-${group.subscriptionId.slice(0, 6)}`.slice(0, 54);
     const state: ClusterState = {
-      properties: { kubernetesVersion: DEFAULT_KUBERNETES_VERSION, enableRBAC: true, agentPoolProfiles: [DEFAULT_AGENT_POOL], ...given, dnsPrefix },
+      properties: { kubernetesVersion: DEFAULT_KUBERNETES_VERSION, enableRBAC: true, agentPoolProfiles: [DEFAULT_AGENT_POOL], networkProfile: DEFAULT_NETWORK_PROFILE, ...given, dnsPrefix },
       sku: input.sku ?? { name: 'Base', tier: 'Free' },
       fqdn: `${dnsPrefix.toLowerCase()}-${randomBytes(4).toString('hex')}.hcp.${location}.azmk8s.io`,
       nodeResourceGroup,
