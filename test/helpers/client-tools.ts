@@ -4,6 +4,7 @@ import { request } from 'node:https';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import type { ImageLayout } from './oci-image.js';
+import { authorizationFor } from './registry-client.js';
 
 /**
  * What the real-client tests (skopeo, podman, containerd) share: running a command with a timeout and a
@@ -87,6 +88,12 @@ export function hostOf(registryUrl: string): string {
   return new URL(registryUrl).host;
 }
 
+/** A containers-auth.json (`--authfile`, REGISTRY_AUTH_FILE) holding one registry's credentials, as `podman login` writes it. */
+export async function authFile(path: string, host: string, credentials: { username: string; password: string }): Promise<string> {
+  const auth = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64');
+  return writeText(path, JSON.stringify({ auths: { [host]: { auth } } }));
+}
+
 /**
  * A Docker-style certs.d folder: `<root>/<host:port>/ca.crt`. podman and skopeo take `<root>/<host:port>`
  * as `--cert-dir`; it is the layout `anchorage trust` prints.
@@ -118,12 +125,16 @@ export async function pushLayout(registryUrl: string, caPath: string, repository
   await send(registryUrl, ca, 'PUT', `/v2/${repository}/manifests/${layout.tag}`, layout.topBytes, layout.top.mediaType, 201);
 }
 
-/** One HTTPS request; anything but the expected status fails with the response body. */
+/** One HTTPS request, with the registry's test credentials (see useCredentials); anything but the expected status fails with the response body. */
 export function send(registryUrl: string, ca: Buffer, method: string, path: string, body: Buffer | undefined, contentType: string | undefined, expected: number): Promise<{ headers: Record<string, string | string[] | undefined>; body: Buffer }> {
   return new Promise((resolve, reject) => {
+    const authorization = authorizationFor(registryUrl);
     const req = request(new URL(path, registryUrl), {
       method, ca, timeout: COMMAND_TIMEOUT_MS,
-      headers: { ...(contentType ? { 'Content-Type': contentType } : {}), ...(body ? { 'Content-Length': body.length } : {}) },
+      headers: {
+        ...(contentType ? { 'Content-Type': contentType } : {}), ...(body ? { 'Content-Length': body.length } : {}),
+        ...(authorization ? { Authorization: authorization } : {}),
+      },
     }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));

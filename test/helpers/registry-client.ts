@@ -58,9 +58,14 @@ export function useCredentials(registryUrl: string, credentials: { username: str
   credentialsByOrigin.set(new URL(registryUrl).origin, `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`);
 }
 
+/** The Authorization header value registered for the registry at this URL, if any. */
+export function authorizationFor(url: string | URL): string | undefined {
+  return credentialsByOrigin.get(new URL(url).origin);
+}
+
 /** fetch, with Buffer bodies allowed, and the registry's credentials unless the request brings its own Authorization. */
 export function send(url: string | URL, init: SendInit = {}): Promise<Response> {
-  const authorization = credentialsByOrigin.get(new URL(url).origin);
+  const authorization = authorizationFor(url);
   const headers = new Headers(init.headers as HeadersInit | undefined);
   if (authorization && !headers.has('authorization')) headers.set('authorization', authorization);
   return fetch(url, { ...init, headers } as RequestInit);

@@ -55,7 +55,9 @@ describe('containerd: ctr images pull from the registry over HTTPS with the loca
     }
   };
   const ctr = (...args: string[]) => ctrIn(NAMESPACE, ...args);
-  const pull = (ref: string, ...flags: string[]) => ctr('images', 'pull', '--snapshotter', 'native', '--hosts-dir', hostsDir, ...flags, ref);
+  /** The registry's admin user, as `ctr --user` passes credentials. */
+  const user = (): string[] => ['--user', `${server.credentials.username}:${server.credentials.password}`];
+  const pull = (ref: string, ...flags: string[]) => ctr('images', 'pull', '--snapshotter', 'native', '--hosts-dir', hostsDir, ...user(), ...flags, ref);
 
   before(async () => {
     log = memoryLog();
@@ -144,9 +146,10 @@ describe('containerd: ctr images pull from the registry over HTTPS with the loca
     const source = `${host}/ctr/app:v1`;
     const target = `${host}/ctr/pushed:v1`;
     await ctr('images', 'tag', source, target);
-    await ctr('images', 'push', '--hosts-dir', hostsDir, target);
+    await ctr('images', 'push', '--hosts-dir', hostsDir, ...user(), target);
     // containerd remembers where it pulled each blob from, and asks for cross-repository mounts instead of uploading.
-    const mounts = log.requests().filter((r) => r.method === 'POST' && r.url.startsWith('/v2/ctr/pushed/blobs/uploads/?mount='));
+    // (A first try without a token for the push scope is answered 401 with the challenge; containerd then gets one.)
+    const mounts = log.requests().filter((r) => r.method === 'POST' && r.url.startsWith('/v2/ctr/pushed/blobs/uploads/?mount=') && r.status !== 401);
     assert.equal(mounts.length, 1 + single.images[0]!.layers.length, JSON.stringify(mounts));
     assert.ok(mounts.every((m) => m.status === 201 && m.url.includes('from=ctr/app')), JSON.stringify(mounts));
     const ca = await readFile(server.caPath!);
@@ -166,7 +169,7 @@ describe('containerd: ctr images pull from the registry over HTTPS with the loca
       const archive = await archiveLayout(layout, join(work, `${repository.replace('/', '-')}.tar`));
       const name = `${host}/${repository}`;
       await ctrIn(IMPORT_NAMESPACE, 'images', 'import', '--snapshotter', 'native', '--all-platforms', '--base-name', name, archive);
-      await ctrIn(IMPORT_NAMESPACE, 'images', 'push', '--hosts-dir', hostsDir, `${name}:${layout.tag}`);
+      await ctrIn(IMPORT_NAMESPACE, 'images', 'push', '--hosts-dir', hostsDir, ...user(), `${name}:${layout.tag}`);
       const uploads = log.requests().filter((r) => r.method === 'PUT' && r.url.startsWith(`/v2/${repository}/blobs/uploads/`));
       assert.equal(uploads.length, new Set(layout.images.flatMap((i) => [i.config, ...i.layers].map((b) => b.digest))).size, 'every blob was uploaded');
       const got = await send(server.registryUrl, ca, 'GET', `/v2/${repository}/manifests/${layout.tag}`, undefined, undefined, 200);

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { certsDir, hostOf, memoryLog, pushLayout, run, send, writeText, type MemoryLog } from '../../helpers/client-tools.js';
+import { authFile, certsDir, hostOf, memoryLog, pushLayout, run, send, writeText, type MemoryLog } from '../../helpers/client-tools.js';
 import { buildImageLayout, buildMultiArchLayout, sha256, type Image, type ImageLayout } from '../../helpers/oci-image.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
 
@@ -63,8 +63,8 @@ describe('podman: pull from the registry over HTTPS with the local CA', () => {
       '[storage]', 'driver = "vfs"', `graphroot = "${join(work, 'root')}"`, `runroot = "${join(work, 'run')}"`, '',
     ].join('\n'));
     const registriesConf = await writeText(join(work, 'registries.conf'), 'unqualified-search-registries = []\n');
-    // No credentials: the registry allows anonymous access, and the host's auth.json stays out of it.
-    await writeText(join(work, 'auth.json'), JSON.stringify({ auths: {} }));
+    // The registry's admin user, in an auth file of the test's own: the host's auth.json stays out of it.
+    await authFile(join(work, 'auth.json'), host, server.credentials);
     env = {
       CONTAINERS_CONF: containersConf, CONTAINERS_STORAGE_CONF: storageConf, CONTAINERS_REGISTRIES_CONF: registriesConf,
       REGISTRY_AUTH_FILE: join(work, 'auth.json'),
@@ -106,13 +106,13 @@ describe('podman: pull from the registry over HTTPS with the local CA', () => {
     }
   });
 
-  it('podman search lists the catalog and the tags of a repository', async () => {
+  it('podman search lists the tags of a repository', async () => {
     // search has no --cert-dir: it finds the CA in the per-user certs.d, $HOME/.config/containers/certs.d/<host:port>.
     const home = join(work, 'home');
     await certsDir(join(home, '.config', 'containers', 'certs.d'), host, server.caPath!);
     const search = (...args: string[]) => run('podman', [...global, 'search', ...args], { env: { ...env, HOME: home }, serverLog: log });
-    const catalog = await search('--format', '{{.Name}}', `${host}/`);
-    assert.deepEqual(catalog.stdout.trim().split('\n').sort(), [`${host}/podman/app`, `${host}/podman/multi`]);
+    // Listing the catalog is not asked here: podman 4.3 asks the token service for a token with no scope before it
+    // reads /v2/_catalog, and ACR's token service grants only the scopes asked for (registry:catalog:* here).
     const tags = await search('--list-tags', '--format', 'json', `${host}/podman/app`);
     assert.deepEqual(JSON.parse(tags.stdout), [{ Name: `${host}/podman/app`, Tags: ['v1'] }]);
   });

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { certsDir, hostOf, memoryLog, run, writeText, type MemoryLog } from '../../helpers/client-tools.js';
+import { authFile, certsDir, hostOf, memoryLog, run, writeText, type MemoryLog } from '../../helpers/client-tools.js';
 import { buildImageLayout, buildMultiArchLayout, sha256, sha256File, type Image, type ImageLayout } from '../../helpers/oci-image.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
 
@@ -36,8 +36,8 @@ describe('skopeo: push, inspect and pull over HTTPS with the local CA', () => {
     const registriesConf = await writeText(join(work, 'registries.conf'), 'unqualified-search-registries = []\n');
     await writeText(join(work, 'registries.d', 'default.yaml'), 'default-docker: {}\n');
     common = ['--policy', policy, '--registries.d', join(work, 'registries.d')];
-    // No credentials: the registry allows anonymous access, and the host's auth.json stays out of it.
-    await writeText(join(work, 'auth.json'), JSON.stringify({ auths: {} }));
+    // The registry's admin user, in an auth file of the test's own: the host's auth.json stays out of it.
+    await authFile(join(work, 'auth.json'), host, server.credentials);
     env = { CONTAINERS_REGISTRIES_CONF: registriesConf, REGISTRY_AUTH_FILE: join(work, 'auth.json') };
     single = await buildImageLayout({ tag: 'v1' });
     multi = await buildMultiArchLayout({ tag: 'multi' });
