@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ROLE_IDS } from '../../src/rbac/builtin-roles.js';
+import { buildImageLayout } from '../helpers/oci-image.js';
 import { CREATE_PULL_SECRET_PRINCIPAL, GRANT_AKS_ACCESS } from './seed-scripts.js';
 import { printVars, startSeedEnvironment, type SeedEnvironment, type ShellResult } from './environment.js';
 import { INVALID_SECRET, OK, tokenRequest } from './tokens.js';
@@ -158,7 +159,7 @@ describe('the seed with the real Azure CLI: az-setup, both scripts verbatim, and
     assert.deepEqual(await tokenRequest(env, principal.appId, second['password']!), { status: 400, error: 'unauthorized_client AADSTS7000229' }, 'no service principal, no token (the application is left, as az ad sp delete leaves it)');
   });
 
-  it('az aks create with a kubelet identity, then az aks update --attach-acr and --detach-acr', async () => {
+  it('az aks create with a kubelet identity, then az aks update --attach-acr and --detach-acr, for it and for the seed\'s service-principal cluster', async () => {
     const name = 'myKubeletCluster';
     const created = await shell('aks create (managed identity)', `az aks create --resource-group $AKS_RESOURCE_GROUP --name ${name} --enable-managed-identity --no-ssh-key --node-count 1 --query "identityProfile.kubeletidentity.objectId" --output tsv`);
     const kubelet = env.app.arm.clusters.get(env.info.subscriptionId, env.info.demo.resourceGroup, name).record.state.kubelet!;
@@ -173,5 +174,91 @@ describe('the seed with the real Azure CLI: az-setup, both scripts verbatim, and
     const detached = await shell('aks update --detach-acr', `az aks update --resource-group $AKS_RESOURCE_GROUP --name ${name} --detach-acr $ACR_NAME --query provisioningState --output tsv`);
     assert.equal(detached.stdout.trim(), 'Succeeded');
     assert.deepEqual(await assignmentsAtRegistry(kubelet.objectId), []);
+
+    // The seed's own cluster, with a service principal (made by the first start, not by az): --detach-acr removes the
+    // AcrPull the seed's script gave it, --attach-acr gives it back through Graph's appId lookup.
+    const sp = env.app.arm.clusters.get(env.info.subscriptionId, env.info.demo.resourceGroup, env.info.demo.cluster).record.state.servicePrincipal!;
+    await shell('aks update --detach-acr (service principal)', 'az aks update --resource-group $AKS_RESOURCE_GROUP --name $AKS_CLUSTER_NAME --detach-acr $ACR_NAME --output none');
+    assert.deepEqual(await assignmentsAtRegistry(sp.objectId), []);
+    await shell('aks update --attach-acr (service principal)', 'az aks update --resource-group $AKS_RESOURCE_GROUP --name $AKS_CLUSTER_NAME --attach-acr $ACR_NAME --output none');
+    assert.deepEqual(await assignmentsAtRegistry(sp.objectId), [ROLE_IDS.acrPull]);
+  });
+  it('az acr login --expose-token, then az acr repository list, show-tags, show-manifests and delete', async () => {
+    const v1 = await buildImageLayout({ tag: 'v1' });
+    const v2 = await buildImageLayout({ tag: 'v2', layers: [{ 'v2.txt': 'version 2\n' }] });
+    try {
+      await env.push(v1, 'hello');
+      await env.push(v2, 'hello');
+      await env.push(v1, 'scratch');
+    } finally {
+      await v1.remove();
+      await v2.remove();
+    }
+    const login = await shell('acr login --expose-token', 'az acr login --name $ACR_NAME --expose-token --output json');
+    const exposed = JSON.parse(login.stdout) as { accessToken: string; loginServer: string };
+    assert.equal(exposed.loginServer, env.info.demo.loginServer);
+    const claims = JSON.parse(Buffer.from(exposed.accessToken.split('.')[1]!, 'base64url').toString('utf8')) as { aud: string; exp: number; grant_type: string };
+    assert.equal(claims.aud, env.info.demo.loginServer);
+    assert.equal(claims.grant_type, 'refresh_token', '--expose-token prints a registry refresh token');
+    assert.ok(claims.exp * 1000 > Date.now() + 2.5 * 3600_000, 'valid for about three hours');
+    assert.match(login.stderr, /docker login loginServer -u 00000000-0000-0000-0000-000000000000 -p accessToken/);
+
+    const r = await shell('acr repository list/show-tags/show-manifests/delete', String.raw`
+words() { tr '\t\n' ', ' ; }
+echo "@@REPOSITORIES=$(az acr repository list --name $ACR_NAME --output tsv | words)"
+echo "@@TAGS=$(az acr repository show-tags --name $ACR_NAME --repository hello --output tsv | words)"
+echo "@@MANIFESTS=$(az acr repository show-manifests --name $ACR_NAME --repository hello --query "[].[tags[0], digest]" --output tsv 2>/dev/null | sort | words)"
+az acr repository delete --name $ACR_NAME --image hello:v2 --yes
+echo "@@TAGS_AFTER=$(az acr repository show-tags --name $ACR_NAME --repository hello --output tsv | words)"
+az acr repository delete --name $ACR_NAME --repository scratch --yes --output json > deleted.json
+echo "@@REPOSITORIES_AFTER=$(az acr repository list --name $ACR_NAME --output tsv | words)"`);
+    assert.equal(r.vars['REPOSITORIES'], 'hello scratch ');
+    assert.equal(r.vars['TAGS'], 'v1 v2 ');
+    assert.equal(r.vars['MANIFESTS'], `v1,${v1.top.digest} v2,${v2.top.digest} `);
+    assert.match(r.stderr, new RegExp(`delete the manifest '${v2.top.digest}' and all the following images: 'hello:v2'`));
+    assert.equal(r.vars['TAGS_AFTER'], 'v1 ');
+    const deleted = JSON.parse(readFileSync(join(env.home, 'deleted.json'), 'utf8')) as { manifestsDeleted: string[]; tagsDeleted: string[] };
+    assert.deepEqual(deleted, { manifestsDeleted: [v1.top.digest], tagsDeleted: ['v1'] });
+    assert.equal(r.vars['REPOSITORIES_AFTER'], 'hello ');
+  });
+
+  it('az acr update --admin-enabled true, az acr credential show and renew, az acr scope-map create and az acr token create', async () => {
+    const image = await buildImageLayout({ tag: 'v1', layers: [{ 'team.txt': 'team app\n' }] });
+    try {
+      await env.push(image, 'team/app');
+      await env.push(image, 'other/app');
+    } finally {
+      await image.remove();
+    }
+    const r = await shell('acr admin user, credentials, scope map, token', [
+      'echo "@@ADMIN=$(az acr update --name $ACR_NAME --admin-enabled true --query adminUserEnabled --output tsv)"',
+      'az acr credential show --name $ACR_NAME --output json > credentials.json',
+      'az acr credential renew --name $ACR_NAME --password-name password2 --output json > renewed.json',
+      'az acr scope-map create --name teampull --registry $ACR_NAME --repository team/app content/read metadata/read --description "pull team/app" --output json > scope-map.json',
+      'az acr token create --name teampuller --registry $ACR_NAME --scope-map teampull --output json > token.json',
+    ].join('\n'));
+    const read = (f: string) => JSON.parse(readFileSync(join(env.home, f), 'utf8')) as any;
+    assert.equal(r.vars['ADMIN'], 'true');
+    const credentials = read('credentials.json') as { username: string; passwords: Array<{ name: string; value: string }> };
+    const renewed = read('renewed.json') as typeof credentials;
+    assert.equal(credentials.username, env.info.demo.registry);
+    assert.deepEqual(credentials.passwords.map((p) => p.name), ['password', 'password2']);
+    assert.equal(renewed.passwords[0]!.value, credentials.passwords[0]!.value, 'renewing password2 leaves password');
+    assert.notEqual(renewed.passwords[1]!.value, credentials.passwords[1]!.value);
+    const scopeMap = read('scope-map.json');
+    assert.deepEqual(scopeMap.actions, ['repositories/team/app/content/read', 'repositories/team/app/metadata/read']);
+    const token = read('token.json');
+    assert.equal(token.scopeMapId, scopeMap.id);
+    assert.equal(token.status, 'enabled');
+    const tokenPassword = (token.credentials.passwords as Array<{ name: string; value: string }>)[0]!;
+
+    // What each credential may do at the registry, asked with skopeo.
+    const inspect = (user: string, password: string, repository: string) =>
+      env.skopeo('inspect', '--creds', `${user}:${password}`, '--cert-dir', env.certDir, `docker://${env.info.demo.loginServer}/${repository}:v1`);
+    await inspect(env.info.demo.registry, renewed.passwords[0]!.value, 'team/app');
+    await inspect(env.info.demo.registry, renewed.passwords[1]!.value, 'team/app');
+    await assert.rejects(inspect(env.info.demo.registry, credentials.passwords[1]!.value, 'team/app'), /unauthorized|authentication required/i, 'the renewed password\'s old value');
+    await inspect('teampuller', tokenPassword.value, 'team/app');
+    await assert.rejects(inspect('teampuller', tokenPassword.value, 'other/app'), /unauthorized|authentication required|denied/i, 'the token is limited to its scope map');
   });
 });

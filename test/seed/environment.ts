@@ -9,6 +9,8 @@ import { bootstrap, type BootstrapInfo } from '../../src/server/bootstrap.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import { ensureLocalTls } from '../../src/tls/local-ca.js';
 import { runCli } from '../helpers/cli.js';
+import { certsDir, run, writeText, type CommandResult } from '../helpers/client-tools.js';
+import type { ImageLayout } from '../helpers/oci-image.js';
 import { freePort } from '../helpers/server.js';
 
 /**
@@ -24,7 +26,15 @@ export interface SeedEnvironment {
   dataDir: string;
   /** HOME of every shell: ~/.azure, ~/.ssh, ~/.kube and ~/.docker of whoever runs the tests stay untouched. */
   home: string;
+  /** A scratch folder for the clients' files, removed with the rest. */
+  work: string;
   caPath: string;
+  /** certs.d/<login server> with the CA as ca.crt, for skopeo's and podman's --cert-dir. */
+  certDir: string;
+  /** skopeo with a policy and registries.d of the test's own; fails with its output and the server's log lines. */
+  skopeo(...args: string[]): Promise<CommandResult>;
+  /** Pushes an OCI layout to the demo registry with skopeo, as the administrator (Owner of the subscription). */
+  push(layout: ImageLayout, repository: string, tag?: string): Promise<void>;
   /** `anchorage az-setup`'s output. */
   azSetupOutput: string;
   /** The three commands it printed, output and all, as they ran. */
@@ -57,6 +67,8 @@ export function printVars(...names: string[]): string {
 export async function startSeedEnvironment(): Promise<SeedEnvironment> {
   const dataDir = mkdtempSync(join(tmpdir(), 'anchorage-seed-'));
   const home = mkdtempSync(join(tmpdir(), 'anchorage-seed-home-'));
+  /** The clients' own configuration (certs.d, skopeo's policy) and whatever else the tests write. */
+  const work = mkdtempSync(join(tmpdir(), 'anchorage-seed-work-'));
   const port = await freePort();
   const config = loadConfig({ 'data-dir': dataDir, port: String(port), 'log-requests': true }, {});
   const lines: string[] = [];
@@ -108,6 +120,7 @@ export async function startSeedEnvironment(): Promise<SeedEnvironment> {
     await server?.close();
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(home, { recursive: true, force: true });
+    rmSync(work, { recursive: true, force: true });
   };
 
   try {
@@ -116,8 +129,23 @@ export async function startSeedEnvironment(): Promise<SeedEnvironment> {
     const commands = setup.stdout.split('\n').filter((l) => l.trim() && !l.startsWith('#'));
     const setupRun = await runBash(['set -e', ...commands].join('\n'), {}, false);
     const envFile = join(dataDir, 'az', 'env');
+    const certDir = await certsDir(join(work, 'certs.d'), info.demo.loginServer, tls.caCertPath);
+    const policy = await writeText(join(work, 'policy.json'), JSON.stringify({ default: [{ type: 'insecureAcceptAnything' }] }));
+    await writeText(join(work, 'registries.d', 'default.yaml'), 'default-docker: {}\n');
+    const skopeo = async (...args: string[]): Promise<CommandResult> => {
+      const mark = lines.length;
+      try {
+        return await run('skopeo', ['--policy', policy, '--registries.d', join(work, 'registries.d'), ...args], { env: { HOME: home } });
+      } catch (err) {
+        (err as Error).message += `\n--- server log while it ran ---\n${logSince(mark)}`;
+        throw err;
+      }
+    };
     return {
-      app, config, info, dataDir, home, caPath: tls.caCertPath, azSetupOutput: setup.stdout, setupRun,
+      app, config, info, dataDir, home, work, caPath: tls.caCertPath, certDir, skopeo, azSetupOutput: setup.stdout, setupRun,
+      push: async (layout, repository, tag = layout.tag) => {
+        await skopeo('copy', '--dest-cert-dir', certDir, '--dest-creds', `${info.admin.appId}:${info.admin.password}`, `oci:${layout.dir}:${layout.tag}`, `docker://${info.demo.loginServer}/${repository}:${tag}`);
+      },
       shell: (script, options = {}) => runBash(`set -e\nsource '${envFile}'\n${script}`, options.env ?? {}, options.allowFailure ?? false),
       logSince,
       logMark: () => lines.length,
