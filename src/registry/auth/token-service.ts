@@ -126,7 +126,7 @@ export class RegistryTokenService {
         granted = claims.access;
       } else {
         const who = presented.kind === 'basic' ? await this.fromPassword(registry, presented.username, presented.password) : { caller: { kind: 'anonymous' } as const, subject: '' };
-        if (presented.kind === 'none' && required.length === 0) return { allowed: false, reason: 'authentication required' };
+        if (presented.kind === 'none' && required.length === 0) return { allowed: false, reason: 'no credentials were presented' };
         ({ granted, refusals } = await this.granter.grant(registry, who.caller, required));
       }
     } catch (err) {
