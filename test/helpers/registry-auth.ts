@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { ROLE_IDS } from '../../src/rbac/builtin-roles.js';
 import type { RegistryRecord } from '../../src/registry/metadata.js';
 import type { Anchorage } from '../../src/server/anchorage.js';
+import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** The username that says "the password is a registry refresh token". */
@@ -21,10 +22,13 @@ export async function createPlacedRegistry(app: Anchorage, name: string, scheme:
   const resourceId = `/subscriptions/${randomUUID()}/resourceGroups/rg-${name}/providers/Microsoft.ContainerRegistry/registries/${name}`;
   const registry = await app.registries.create(name, { resourceId });
   const url = `${scheme}://${registry.loginServer}`;
-  // The server starts serving a new registry on its next reconcile.
+  // The server starts serving a new registry on its next reconcile: wait until its port accepts connections.
   for (const deadline = Date.now() + 10_000; ;) {
-    const status = await fetch(`${url}/v2/`).then((r) => r.status, () => 0);
-    if (status === 401) break;
+    const listening = await new Promise<boolean>((resolve) => {
+      const socket = connect(registry.port!, '127.0.0.1', () => { socket.end(); resolve(true); });
+      socket.on('error', () => resolve(false));
+    });
+    if (listening) break;
     assert.ok(Date.now() < deadline, `registry ${name} never answered`);
     await sleep(100);
   }

@@ -43,8 +43,8 @@ export interface Grant {
 /**
  * Decides which of the requested actions a caller gets. Entra principals are decided by the one authorization
  * function, Rbac.decide, at the registry's resource id (its cached decisions are dropped whenever an assignment
- * changes); a repository token by its scope map; the admin user gets everything; nobody gets pull, and only
- * when the registry allows anonymous pull. Unknown resource types and actions are never granted.
+ * changes); a repository token by its scope map; the admin user gets everything; nobody gets pull (and the
+ * metadata read that goes with it), and only when the registry allows anonymous pull. Unknown resource types and actions are never granted.
  */
 export class AccessGranter {
   constructor(private readonly rbac: Rbac, private readonly scopeOf: (registry: RegistryRecord) => string) {}
@@ -82,7 +82,8 @@ export class AccessGranter {
     switch (caller.kind) {
       case 'anonymous':
         if (!registry.anonymousPull) return `registry ${registry.name} does not allow anonymous pull; authenticate`;
-        return !catalog && action === 'pull' ? undefined : `anonymous access to registry ${registry.name} is pull only`;
+        // Reading a repository's metadata shows no more than pulling it does (its tags, digests and sizes).
+        return !catalog && (action === 'pull' || action === 'metadata_read') ? undefined : `anonymous access to registry ${registry.name} is pull only`;
       case 'credential': {
         const c = caller.credential;
         if (c.kind === 'admin') return undefined;
