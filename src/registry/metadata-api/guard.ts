@@ -65,8 +65,8 @@ export class AttributeGuard {
     if (ref.tag !== undefined) {
       const tag = found.tags.get(ref.tag);
       if (tag && !allows(tag, need)) throw refuse(`tag ${repository}:${ref.tag}`, need);
-      // Pushing a tag writes the tag only; the manifest it ends up naming is checked when read or deleted.
-      if (need === 'write' || found.manifests.size === 0) return;
+      // Pushing or deleting a tag changes the tag only; reading it reads the manifest it names, which must allow that too.
+      if (need !== 'read' || found.manifests.size === 0) return;
       digest = (await this.store.tag(registry.id, repository, ref.tag))?.digest;
     }
     if (digest === undefined) return;
