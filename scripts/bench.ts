@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: starts Anchorage on plain HTTP with a fresh data folder, runs the shared comparison with the
- * CNCF distribution registry (../shared/bench/vs-distribution.sh), measures the server's peak resident memory
- * while a 2 GiB blob is pushed and pulled, and writes BENCHMARKS.md.
+ * CNCF distribution registry (../shared/bench/vs-distribution.sh), measures the token service (bench-auth.ts) and
+ * the server's peak resident memory while a 2 GiB blob is pushed and pulled, and writes BENCHMARKS.md.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -9,7 +9,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
+import { loadConfig } from '../src/config/config.js';
+import { openAnchorage } from '../src/server/anchorage.js';
 import { freePort } from '../test/helpers/server.js';
+import { benchAuth, type AuthFigures, type LoadResult } from './bench-auth.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const compareScript = process.env['BENCH_SCRIPT'] ?? resolve(root, '../shared/bench/vs-distribution.sh');
@@ -21,13 +24,30 @@ async function main(): Promise<void> {
   const server = spawn(process.execPath, [join(root, 'dist/src/cli/main.js'), 'serve', '--no-tls', '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn'],
     { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
-    const registryUrl = await registryUrlOf(server);
+    const { name, url: registryUrl } = await registryUrlOf(server);
     console.log(`bench: Anchorage at ${registryUrl} (pid ${server.pid})`);
-    const table = execFileSync('bash', [compareScript, registryUrl], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env } });
+    // Every registry request is authenticated: the bench pushes as the registry's admin user, set up through the
+    // data folder as any process sharing it can (the server picks the change up).
+    const app = await openAnchorage(loadConfig({ 'data-dir': dataDir, port: String(port), 'no-tls': true }, {}));
+    let admin: { username: string; password: string };
+    try {
+      await app.access.setAdminUserEnabled(name, true);
+      const credentials = await app.access.adminCredentials(name);
+      admin = { username: credentials.username, password: credentials.passwords[0]!.value };
+    } catch (err) {
+      app.close();
+      throw err;
+    }
+    const table = execFileSync('bash', [compareScript, registryUrl, '--user', admin.username, '--pass', admin.password],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env } });
     console.log(table);
+    console.log('bench: token issuance and manifest GETs with a bearer token and anonymous');
+    const auth = await benchAuth(registryUrl, admin, async () => { await app.registries.update(name, { anonymousPull: true }); })
+      .finally(() => app.close());
+    console.log(JSON.stringify(auth));
     console.log(`bench: pushing and pulling a ${BIG_BLOB_MIB} MiB blob`);
-    const memory = await bigBlob(registryUrl, server.pid!);
-    writeReport(table, memory);
+    const memory = await bigBlob(registryUrl, server.pid!, `Basic ${Buffer.from(`${admin.username}:${admin.password}`).toString('base64')}`);
+    writeReport(table, auth, memory);
     console.log(`bench: peak resident memory ${memory.peakMiB} MiB (push ${memory.pushMiBps} MiB/s, pull ${memory.pullMiBps} MiB/s); wrote BENCHMARKS.md`);
   } finally {
     server.kill('SIGTERM');
@@ -35,13 +55,13 @@ async function main(): Promise<void> {
   }
 }
 
-function registryUrlOf(server: ChildProcess): Promise<string> {
+function registryUrlOf(server: ChildProcess): Promise<{ name: string; url: string }> {
   return new Promise((resolveUrl, reject) => {
     let out = '';
     server.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      const m = /registry \S+: (http:\/\/\S+)/.exec(out);
-      if (m) resolveUrl(m[1]!);
+      const m = /registry (\S+): (http:\/\/\S+)/.exec(out);
+      if (m) resolveUrl({ name: m[1]!, url: m[2]! });
     });
     server.once('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
   });
@@ -53,7 +73,7 @@ function peakRssMiB(pid: number): number {
 }
 
 /** Streams a blob of BIG_BLOB_MIB generated on the fly (never whole in memory here either), then pulls it back. */
-async function bigBlob(registryUrl: string, pid: number): Promise<{ peakMiB: number; pushMiBps: number; pullMiBps: number }> {
+async function bigBlob(registryUrl: string, pid: number, authorization: string): Promise<{ peakMiB: number; pushMiBps: number; pullMiBps: number }> {
   const chunk = randomBytes(4 * 1024 * 1024);
   const chunks = BIG_BLOB_MIB / 4;
   const hash = createHash('sha256');
@@ -63,7 +83,7 @@ async function bigBlob(registryUrl: string, pid: number): Promise<{ peakMiB: num
   const base = new URL(registryUrl);
   let t = performance.now();
   await new Promise<void>((done, fail) => {
-    const req = request(new URL(`/v2/bench/big/blobs/uploads/?digest=${digest}`, base), { method: 'POST', headers: { 'content-length': size } }, (res) => {
+    const req = request(new URL(`/v2/bench/big/blobs/uploads/?digest=${digest}`, base), { method: 'POST', headers: { 'content-length': size, authorization } }, (res) => {
       res.resume();
       res.on('end', () => (res.statusCode === 201 ? done() : fail(new Error(`push answered ${res.statusCode}`))));
     });
@@ -84,7 +104,7 @@ async function bigBlob(registryUrl: string, pid: number): Promise<{ peakMiB: num
   const pushMiBps = Math.round(BIG_BLOB_MIB / ((performance.now() - t) / 1000));
   t = performance.now();
   await new Promise<void>((done, fail) => {
-    request(new URL(`/v2/bench/big/blobs/${digest}`, base), (res) => {
+    request(new URL(`/v2/bench/big/blobs/${digest}`, base), { headers: { authorization } }, (res) => {
       let n = 0;
       res.on('data', (d: Buffer) => { n += d.length; });
       res.on('end', () => (n === size ? done() : fail(new Error(`pulled ${n} of ${size} bytes`))));
@@ -94,18 +114,38 @@ async function bigBlob(registryUrl: string, pid: number): Promise<{ peakMiB: num
   return { peakMiB: peakRssMiB(pid), pushMiBps, pullMiBps };
 }
 
-function writeReport(table: string, memory: { peakMiB: number; pushMiBps: number; pullMiBps: number }): void {
+function writeReport(table: string, auth: AuthFigures, memory: { peakMiB: number; pushMiBps: number; pullMiBps: number }): void {
+  const row = (name: string, r: LoadResult) => `${name.padEnd(34)}${String(r.rps).padStart(8)}${String(r.p50ms).padStart(9)}${String(r.p99ms).padStart(9)}`;
+  const ratio = auth.manifestBearer.rps / auth.manifestAnonymous.rps;
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const md = `# Benchmarks
 
 Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} cores (${cpu}), ${Math.round(totalmem() / 2 ** 30)} GiB,
-Node.js ${process.version}. Anchorage on plain HTTP with anonymous access, against the CNCF distribution registry
+Node.js ${process.version}. Anchorage on plain HTTP, authenticated as the registry's admin user (regbench answers the
+Bearer challenge), against the CNCF distribution registry with anonymous access
 (Debian's docker-registry) on the same machine, through \`../shared/bench/vs-distribution.sh\`
 (medians over ${process.env['ROUNDS'] ?? 3} alternations; blob ${process.env['BLOB_MIB'] ?? 128} MiB; ${process.env['REQUESTS'] ?? 20000} manifest GETs at concurrency ${process.env['CONC'] ?? 32}).
 
 \`\`\`
 ${table.trim()}
 \`\`\`
+
+## Registry token service
+
+${process.env['AUTH_REQUESTS'] ?? 20000} requests at concurrency ${process.env['CONC'] ?? 32} over keep-alive connections, medians of ${process.env['ROUNDS'] ?? 3} rounds.
+Tokens: \`POST /oauth2/token\` for \`repository:bench/auth:pull\`, as the admin user (password grant) and with its
+refresh token (refresh grant); each is an ES256 JWT signed for the request. Manifest GETs: the same manifest by digest,
+anonymous (the registry allows anonymous pull) and with a bearer token (verified, cached until it expires).
+
+\`\`\`
+${'figure'.padEnd(34)}${'per s'.padStart(8)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}
+${row('token, password grant', auth.passwordGrant)}
+${row('token, refresh grant', auth.refreshGrant)}
+${row('manifest GET, anonymous', auth.manifestAnonymous)}
+${row('manifest GET, bearer token', auth.manifestBearer)}
+\`\`\`
+
+A manifest GET with a bearer token runs at ${(ratio * 100).toFixed(0)}% of the anonymous rate.
 
 ## Memory
 
