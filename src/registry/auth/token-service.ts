@@ -45,8 +45,6 @@ export interface IssuedRegistryToken {
   expiresIn: number;
   issuedAt: Date;
   refreshToken?: string;
-  /** What the token grants, for logs and tests. */
-  access: ResourceActions[];
 }
 
 export type Authorization = { allowed: true } | { allowed: false; reason: string };
@@ -112,7 +110,7 @@ export class RegistryTokenService {
     const { granted } = await this.granter.grant(registry, who.caller, parseScopes(request.scopes));
     const issued = await this.tokens.signAccessToken(registry.loginServer, who.subject, granted);
     const refreshToken = request.grantType === 'refresh_token' ? who.refreshToken : request.offline ? await this.newRefreshToken(registry, who) : undefined;
-    return { accessToken: issued.token, expiresIn: issued.expiresIn, issuedAt: issued.issuedAt, access: granted, ...(refreshToken ? { refreshToken } : {}) };
+    return { accessToken: issued.token, expiresIn: issued.expiresIn, issuedAt: issued.issuedAt, ...(refreshToken ? { refreshToken } : {}) };
   }
 
   /** Whether a data-plane request may go ahead; `required` is what its route needs (see requiredAccess). */
@@ -124,10 +122,11 @@ export class RegistryTokenService {
         const claims = await this.verify(registry, presented.token);
         if (claims.grant_type !== 'access_token') return { allowed: false, reason: 'a refresh token is not an access token: exchange it at /oauth2/token' };
         granted = claims.access;
+      } else if (presented.kind === 'none' && required.length === 0) {
+        return { allowed: false, reason: 'no credentials were presented' };
       } else {
-        const who = presented.kind === 'basic' ? await this.fromPassword(registry, presented.username, presented.password) : { caller: { kind: 'anonymous' } as const, subject: '' };
-        if (presented.kind === 'none' && required.length === 0) return { allowed: false, reason: 'no credentials were presented' };
-        ({ granted, refusals } = await this.granter.grant(registry, who.caller, required));
+        const caller: Caller = presented.kind === 'basic' ? (await this.fromPassword(registry, presented.username, presented.password)).caller : { kind: 'anonymous' };
+        ({ granted, refusals } = await this.granter.grant(registry, caller, required));
       }
     } catch (err) {
       if (err instanceof TokenRequestError) return { allowed: false, reason: err.message };

@@ -93,19 +93,20 @@ describe('resource manager: Microsoft.ContainerRegistry/registries', () => {
     assert.equal(noGroup.json.error.code, 'ResourceGroupNotFound');
   });
 
-  it('answers the admin user, scope maps and tokens with 501 until registry access is wired in', async () => {
-    for (const [method, path] of [
-      ['POST', `${REGISTRY_ID(s.info)}/listCredentials`],
-      ['POST', `${REGISTRY_ID(s.info)}/regenerateCredential`],
-      ['GET', `${REGISTRY_ID(s.info)}/scopeMaps`],
-      ['GET', `${REGISTRY_ID(s.info)}/tokens/mytoken1`],
-    ] as const) {
-      const r = await s.call(method, path, method === 'POST' ? { body: { name: 'password' } } : {});
-      assert.equal(r.status, 501, path);
-      assert.equal(r.json.error.code, 'NotImplemented');
-    }
+  it('reaches the registry access service: the admin user, scope maps and tokens', async () => {
+    const disabled = await s.call('POST', `${REGISTRY_ID(s.info)}/listCredentials`);
+    assert.equal(disabled.status, 400);
+    assert.equal(disabled.json.error.code, 'AdminUserDisabled');
     const enable = await s.call('PATCH', REGISTRY_ID(s.info), { body: { properties: { adminUserEnabled: true } } });
-    assert.equal(enable.status, 501);
+    assert.equal(enable.status, 200);
+    assert.equal(enable.json.properties.adminUserEnabled, true);
+    const credentials = await s.call('POST', `${REGISTRY_ID(s.info)}/listCredentials`);
+    assert.equal(credentials.status, 200);
+    assert.deepEqual(credentials.json.passwords.map((p: { name: string }) => p.name), ['password', 'password2']);
+    const maps = await s.call('GET', `${REGISTRY_ID(s.info)}/scopeMaps`);
+    assert.equal(maps.status, 200);
+    assert.ok(maps.json.value.some((m: { name: string }) => m.name === '_repositories_pull'));
+    assert.equal((await s.call('GET', `${REGISTRY_ID(s.info)}/tokens/mytoken1`)).status, 404);
   });
 
   it('deleting a resource group deletes its registries', async () => {
