@@ -103,6 +103,11 @@ async function nodeConfig(config: Config, values: KubeFlags): Promise<void> {
     chmodSync(azureJson, 0o600);
     writeFileSync(join(dir, 'credential-provider-config.yaml'), files.providerConfig);
     writeFileSync(join(dir, 'kubelet-flags'), `${files.kubeletFlags.join(' ')}\n`);
+    for (const { host, hostsToml } of files.containerdHosts) {
+      mkdirSync(join(dir, 'certs.d', host), { recursive: true });
+      writeFileSync(join(dir, 'certs.d', host, 'hosts.toml'), hostsToml);
+      writeFileSync(join(dir, 'certs.d', host, 'ca.crt'), files.azureJson.caCertificate!);
+    }
     for (const note of files.notes) console.error(`note: ${note}`);
     console.log([
       `wrote ${azureJson} (mode 0600), ${join(dir, 'credential-provider-config.yaml')} and ${join(dir, 'kubelet-flags')}`,
@@ -112,6 +117,9 @@ async function nodeConfig(config: Config, values: KubeFlags): Promise<void> {
       `  install -D -m 0600 ${azureJson} ${NODE_PATHS.azureJson}`,
       `  install -D -m 0644 ${join(dir, 'credential-provider-config.yaml')} ${NODE_PATHS.providerConfig}`,
       `  install -d ${NODE_PATHS.providerBinDir} && ln -sf "$(command -v ${PROVIDER_NAME})" ${NODE_PATHS.providerBinDir}/${PROVIDER_NAME}`,
+      ...(files.containerdHosts.length ? [
+        `  cp -r ${join(dir, 'certs.d')}/. /etc/containerd/certs.d/   # containerd's CRI registry config_path must be /etc/containerd/certs.d`,
+      ] : []),
       'kubelet flags to add:',
       ...files.kubeletFlags.map((f) => `  ${f}`),
     ].join('\n'));

@@ -19,6 +19,11 @@ export interface NodeConfigFiles {
   /** credential-provider-config.yaml: a kubelet.config.k8s.io/v1 CredentialProviderConfig. */
   providerConfig: string;
   kubeletFlags: string[];
+  /**
+   * containerd's certs.d entries (`<host>/hosts.toml`, with the CA beside it as ca.crt) when the registries use a
+   * private CA: without a hosts.toml naming https, containerd 1.6 speaks plain HTTP to a localhost registry.
+   */
+  containerdHosts: Array<{ host: string; hostsToml: string }>;
   /** Each registry the provider answers for, and whether the cluster identity may pull from it now (RBAC's reason). */
   registries: Array<{ name: string; loginServer: string; canPull: boolean; reason: string }>;
   /** What was done to the cluster's credentials, when anything was. */
@@ -110,6 +115,9 @@ export async function makeNodeConfig(app: Anchorage, input: {
   ].join('\n');
   return {
     azureJson, providerConfig, registries, notes,
+    containerdHosts: input.caCertificate
+      ? servers.map((host) => ({ host, hostsToml: `server = "https://${host}"\n\n[host."https://${host}"]\n  capabilities = ["pull", "resolve"]\n  ca = "ca.crt"\n` }))
+      : [],
     kubeletFlags: [`--image-credential-provider-config=${NODE_PATHS.providerConfig}`, `--image-credential-provider-bin-dir=${NODE_PATHS.providerBinDir}`],
   };
 }

@@ -136,6 +136,10 @@ describe('anchorage kube pull-secret, node-config and expiring, run as commands 
     assert.deepEqual(providerConfig.providers[0]!.matchImages, azure['containerRegistryServers']);
     assert.equal(await readFile(join(out, 'kubelet-flags'), 'utf8'),
       '--image-credential-provider-config=/var/lib/kubelet/credential-provider-config.yaml --image-credential-provider-bin-dir=/var/lib/kubelet/credential-provider\n');
+    for (const host of [fx.loginServer, fx.otherLoginServer]) {
+      assert.equal(await readFile(join(out, 'certs.d', host, 'hosts.toml'), 'utf8'), `server = "https://${host}"\n\n[host."https://${host}"]\n  capabilities = ["pull", "resolve"]\n  ca = "ca.crt"\n`);
+      assert.equal(await readFile(join(out, 'certs.d', host, 'ca.crt'), 'utf8'), fx.ca);
+    }
     assert.match(res.stdout, new RegExp(`${fx.loginServer} \\(mycontainerregistry\\): can pull — principal .* may perform`, 'i'));
     assert.match(res.stdout, new RegExp(`${fx.otherLoginServer} \\(otherregistry\\): cannot pull yet — principal .* has no role assignment`, 'i'));
     const answer = JSON.parse(await provide(join(out, 'azure.json'), `${fx.loginServer}/team/app:v1`)) as { auth: Record<string, { username: string }> };

@@ -72,7 +72,8 @@ describe('anchorage-credential-provider: the kubelet exec protocol against a run
     mkdirSync(join(fx.work, 'bin'));
     providerBin = join(fx.work, 'bin', 'anchorage-credential-provider');
     symlinkSync(PROVIDER, providerBin);
-    cri = await startContainerdCri(join(fx.work, 'containerd'), [{ host: fx.loginServer, caPath: fx.server.caPath! }, { host: fx.otherLoginServer, caPath: fx.server.caPath! }]);
+    const node = await makeNodeConfig(fx.server.app, { cluster: fx.info.demo.cluster, resourceGroup: fx.info.demo.resourceGroup, caCertificate: fx.ca });
+    cri = await startContainerdCri(join(fx.work, 'containerd'), node.containerdHosts, fx.ca);
   });
 
   after(async () => {

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { credentials, loadPackageDefinition, type Client, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import { certsDir, writeText } from '../../helpers/client-tools.js';
+import { writeText } from '../../helpers/client-tools.js';
 
 const PROTO = fileURLToPath(new URL('../../../../test/kube/cri/api.proto', import.meta.url));
 const START_TIMEOUT_MS = 30_000;
@@ -32,15 +32,17 @@ export interface CriRuntime {
  * containerd with its CRI plugin, as a kubelet's node runs it, but with its own root, state, socket and
  * certs.d under `work`. Only what image pulls need: no cgroups, AppArmor or OOM-score changes (the CRI plugin
  * would otherwise need a real node's privileges), the native snapshotter (it works on any filesystem), and an
- * empty CNI folder (the plugin logs that it has no network config, which only matters for pods).
+ * empty CNI folder (the plugin logs that it has no network config, which only matters for pods). Registries are
+ * trusted through the certs.d entries given.
  */
-export async function startContainerdCri(work: string, registries: Array<{ host: string; caPath: string }>): Promise<CriRuntime> {
+export async function startContainerdCri(work: string, hosts: Array<{ host: string; hostsToml: string }>, ca: string): Promise<CriRuntime> {
   const socket = join(work, 'containerd.sock');
   const logPath = join(work, 'containerd.log');
   const hostsDir = join(work, 'certs.d');
-  for (const { host, caPath } of registries) {
-    const dir = await certsDir(hostsDir, host, caPath);
-    await writeText(join(dir, 'hosts.toml'), `server = "https://${host}"\n\n[host."https://${host}"]\n  capabilities = ["pull", "resolve"]\n  ca = "ca.crt"\n`);
+  // The certs.d entries `anchorage kube node-config` writes for a node, as containerd reads them.
+  for (const { host, hostsToml } of hosts) {
+    await writeText(join(hostsDir, host, 'hosts.toml'), hostsToml);
+    await writeText(join(hostsDir, host, 'ca.crt'), ca);
   }
   await mkdir(join(work, 'cni', 'net.d'), { recursive: true });
   await mkdir(join(work, 'cni', 'bin'), { recursive: true });
