@@ -46,12 +46,11 @@ export class HttpClient {
   }
 
   /** A GET whose body is hashed as it streams (layers can be large): the status, and the body's sha256 digest and size when 200. */
-  async digest(url: string, headers: Record<string, string>): Promise<{ status: number; headers: IncomingMessage['headers']; digest?: string; size?: number; body?: Buffer }> {
+  async digest(url: string, headers: Record<string, string>): Promise<{ status: number; headers: IncomingMessage['headers']; digest?: string; size?: number }> {
     const res = await this.open(url, { headers });
     if (res.statusCode !== 200) {
-      const chunks: Buffer[] = [];
-      for await (const chunk of res as AsyncIterable<Buffer>) chunks.push(chunk);
-      return { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) };
+      res.resume();
+      return { status: res.statusCode ?? 0, headers: res.headers };
     }
     const hash = createHash('sha256');
     let size = 0;

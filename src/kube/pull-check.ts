@@ -180,7 +180,7 @@ function kubeletMessage(ref: ImageReference, failures: PullAttempt[]): string {
   return `Failed to pull image "${ref.image}": ${errors.length === 1 ? errors[0] : `[${errors.join(', ')}]`}`;
 }
 
-export function describe(credential: TrackedCredential): string {
+function describe(credential: TrackedCredential): string {
   const s = credential.source;
   const where = s.kind === 'secret' ? `secret ${s.namespace}/${s.name}` : s.kind === 'node' ? `node ${s.file}` : `provider ${s.name}`;
   return `${where} (user ${credential.username}, key ${credential.key})`;

@@ -53,7 +53,7 @@ export function parseAzureJson(text: string, file: string): NodeConfig {
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new CredentialProviderError(`${file} is not a JSON object`);
   const c = parsed as Partial<AzureJson>;
-  const text_ = (key: keyof AzureJson): string => {
+  const requiredText = (key: keyof AzureJson): string => {
     const v = c[key];
     if (typeof v !== 'string' || v === '') throw new CredentialProviderError(`${file}: ${key} is missing or empty`);
     return v;
@@ -63,11 +63,11 @@ export function parseAzureJson(text: string, file: string): NodeConfig {
     throw new CredentialProviderError(`${file}: containerRegistryServers must be a list of login servers`);
   }
   const identity: NodeIdentity = c.useManagedIdentityExtension === true
-    ? { kind: 'managedIdentity', clientId: text_('userAssignedIdentityID'), endpoint: c.managedIdentityEndpoint || IMDS_TOKEN_ENDPOINT }
-    : { kind: 'servicePrincipal', tenantId: text_('tenantId'), clientId: text_('aadClientId'), clientSecret: text_('aadClientSecret') };
+    ? { kind: 'managedIdentity', clientId: requiredText('userAssignedIdentityID'), endpoint: c.managedIdentityEndpoint || IMDS_TOKEN_ENDPOINT }
+    : { kind: 'servicePrincipal', tenantId: requiredText('tenantId'), clientId: requiredText('aadClientId'), clientSecret: requiredText('aadClientSecret') };
   return {
     identity,
-    authorityHost: text_('activeDirectoryEndpoint').replace(/\/+$/, ''),
+    authorityHost: requiredText('activeDirectoryEndpoint').replace(/\/+$/, ''),
     registries: registries.map((r) => r.toLowerCase()),
     ca: typeof c.caCertificate === 'string' && c.caCertificate !== '' ? c.caCertificate : undefined,
   };
