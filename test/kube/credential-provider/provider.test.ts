@@ -73,7 +73,7 @@ describe('anchorage-credential-provider: the kubelet exec protocol against a run
     providerBin = join(fx.work, 'bin', 'anchorage-credential-provider');
     symlinkSync(PROVIDER, providerBin);
     const node = await makeNodeConfig(fx.server.app, { cluster: fx.info.demo.cluster, resourceGroup: fx.info.demo.resourceGroup, caCertificate: fx.ca });
-    cri = await startContainerdCri(join(fx.work, 'containerd'), node.containerdHosts, fx.ca);
+    cri = await startContainerdCri(join(fx.work, 'containerd'), node.containerdHosts.map((h) => ({ ...h, caPath: fx.server.caPath! })));
   });
 
   after(async () => {

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { credentials, loadPackageDefinition, type Client, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import { writeText } from '../../helpers/client-tools.js';
+import { certsDir, writeText } from '../../helpers/client-tools.js';
 
 const PROTO = fileURLToPath(new URL('../../../../test/kube/cri/api.proto', import.meta.url));
 const START_TIMEOUT_MS = 30_000;
@@ -32,17 +32,17 @@ export interface CriRuntime {
  * containerd with its CRI plugin, as a kubelet's node runs it, but with its own root, state, socket and
  * certs.d under `work`. Only what image pulls need: no cgroups, AppArmor or OOM-score changes (the CRI plugin
  * would otherwise need a real node's privileges), the native snapshotter (it works on any filesystem), and an
- * empty CNI folder (the plugin logs that it has no network config, which only matters for pods). Registries are
- * trusted through the certs.d entries given.
+ * empty CNI folder (the plugin logs that it has no network config, which only matters for pods). Each registry is
+ * trusted through a certs.d entry: its CA, and a hosts.toml naming https.
  */
-export async function startContainerdCri(work: string, hosts: Array<{ host: string; hostsToml: string }>, ca: string): Promise<CriRuntime> {
+export async function startContainerdCri(work: string, registries: Array<{ host: string; caPath: string; hostsToml?: string }>): Promise<CriRuntime> {
   const socket = join(work, 'containerd.sock');
   const logPath = join(work, 'containerd.log');
   const hostsDir = join(work, 'certs.d');
-  // The certs.d entries `anchorage kube node-config` writes for a node, as containerd reads them.
-  for (const { host, hostsToml } of hosts) {
-    await writeText(join(hostsDir, host, 'hosts.toml'), hostsToml);
-    await writeText(join(hostsDir, host, 'ca.crt'), ca);
+  for (const { host, caPath, hostsToml } of registries) {
+    const dir = await certsDir(hostsDir, host, caPath);
+    // The entry `anchorage kube node-config` writes for a node when given, else the same made here.
+    await writeText(join(dir, 'hosts.toml'), hostsToml ?? `server = "https://${host}"\n\n[host."https://${host}"]\n  capabilities = ["pull", "resolve"]\n  ca = "ca.crt"\n`);
   }
   await mkdir(join(work, 'cni', 'net.d'), { recursive: true });
   await mkdir(join(work, 'cni', 'bin'), { recursive: true });
