@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { SecretBox } from '../crypto/secret-box.js';
 import type { IdentityService } from '../identity/types.js';
 import type { Rbac } from '../rbac/types.js';
 import { ArmError, invalidParameter, resourceNotFound } from './errors.js';
@@ -41,10 +42,11 @@ export interface ClusterState {
     clientId: string;
     objectId: string;
     /**
-     * The secret a cluster's nodes authenticate with (AKS writes it to each node's azure.json). It is kept
-     * here because the nodes' configuration is made from it; the identity plane keeps only its hash.
+     * The secret a cluster's nodes authenticate with (AKS writes it to each node's azure.json), sealed with the
+     * data folder's SecretBox (base64): node configuration needs it again, while the identity plane keeps only
+     * its hash. Read it through nodeSecret().
      */
-    secret: string | null;
+    sealedSecret: string | null;
     /** Created with the cluster (and deleted with it), or brought by the caller. */
     owned: boolean;
   };
@@ -87,6 +89,7 @@ export class ManagedClusterService implements ResourceTypeService {
     private readonly subscriptions: SubscriptionService,
     private readonly identity: IdentityService,
     private readonly rbac: Rbac,
+    private readonly secrets: SecretBox,
   ) {}
 
   async put(subscriptionId: string, resourceGroup: string, name: string, input: ClusterInput): Promise<{ cluster: ManagedCluster; created: boolean }> {
@@ -186,12 +189,31 @@ export class ManagedClusterService implements ResourceTypeService {
       if (!principal) {
         throw new ArmError(400, 'ServicePrincipalNotFound', `Service principal clientID: ${clientId} not found in Active Directory tenant ${this.identity.defaultTenantId}.`);
       }
-      state.servicePrincipal = { clientId: principal.appId, objectId: principal.objectId, secret: typeof secret === 'string' ? secret : null, owned: false };
+      state.servicePrincipal = { clientId: principal.appId, objectId: principal.objectId, sealedSecret: typeof secret === 'string' ? this.seal(principal.appId, secret) : null, owned: false };
       return;
     }
     const { principal, password } = await this.identity.createServicePrincipal({ displayName: `${name}SP` });
     state.ownedPrincipals.push(principal.objectId);
-    state.servicePrincipal = { clientId: principal.appId, objectId: principal.objectId, secret: password.secretText, owned: true };
+    state.servicePrincipal = { clientId: principal.appId, objectId: principal.objectId, sealedSecret: this.seal(principal.appId, password.secretText), owned: true };
+  }
+
+  /** The secret of a service-principal cluster's nodes, or null when the cluster has none stored. */
+  nodeSecret(cluster: ManagedCluster): string | null {
+    const sp = cluster.record.state.servicePrincipal;
+    if (!sp?.sealedSecret) return null;
+    return this.secrets.unseal(Buffer.from(sp.sealedSecret, 'base64'), secretContext(sp.clientId));
+  }
+
+  /** Keeps a new node secret (after a password reset), so that later node configurations reuse it. */
+  replaceNodeSecret(cluster: ManagedCluster, secret: string): void {
+    const { record } = cluster;
+    const sp = record.state.servicePrincipal;
+    if (!sp) throw invalidParameter(`cluster ${record.name} has no service principal`);
+    this.store.putResource({ ...record, state: { ...record.state, servicePrincipal: { ...sp, sealedSecret: this.seal(sp.clientId, secret) } } });
+  }
+
+  private seal(clientId: string, secret: string): string {
+    return this.secrets.seal(secret, secretContext(clientId)).toString('base64');
   }
 
   private async createManagedIdentities(state: ClusterState, c: {
@@ -246,4 +268,8 @@ function identityTypeOf(identity: unknown): 'SystemAssigned' | 'UserAssigned' | 
 function checkObject(value: unknown, name: string): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidParameter(`${name} must be an object.`);
   return value as Record<string, unknown>;
+}
+
+function secretContext(clientId: string): string {
+  return `cluster service principal ${clientId}`;
 }

@@ -63,7 +63,7 @@ export async function makeNodeConfig(app: Anchorage, input: {
   if (state.servicePrincipal) {
     const sp = state.servicePrincipal;
     principalObjectId = sp.objectId;
-    let secret = input.resetCredentials ? null : sp.secret;
+    let secret = input.resetCredentials ? null : app.arm.clusters.nodeSecret(cluster);
     if (secret !== null) {
       try {
         await app.identity.checkClientSecret(sp.clientId, secret);
@@ -79,6 +79,7 @@ export async function makeNodeConfig(app: Anchorage, input: {
       const added = await app.identity.addPassword(sp.clientId, { displayName: 'anchorage kube node-config' });
       notes.push(`added a password to application ${sp.clientId} (keyId ${added.keyId}, valid until ${added.endDateTime}), as az aks update-credentials --reset-service-principal does`);
       secret = added.secretText;
+      app.arm.clusters.replaceNodeSecret(cluster, secret);
     }
     identity = { aadClientId: sp.clientId, aadClientSecret: secret, useManagedIdentityExtension: false, userAssignedIdentityID: '' };
   } else if (state.kubelet) {

@@ -16,7 +16,7 @@ import { SqliteAssignmentStore } from '../rbac/sqlite-assignments.js';
 import type { Rbac } from '../rbac/types.js';
 import type { BlobStore } from '../registry/storage/blob-store.js';
 import { RegistryAccess } from '../registry/access/access-service.js';
-import { SecretBox } from '../registry/access/secret-box.js';
+import { SecretBox } from '../crypto/secret-box.js';
 import { SqliteAccessStore } from '../registry/access/sqlite-access-store.js';
 import { AccessGranter } from '../registry/auth/grants.js';
 import { REFRESH_TOKEN_LIFETIME_S, RegistryTokens } from '../registry/auth/registry-tokens.js';
@@ -51,22 +51,24 @@ export interface Anchorage {
 }
 
 export async function openAnchorage(config: Config): Promise<Anchorage> {
-  const metadata = new SqliteMetadataStore(join(config.dataDir, 'anchorage.db'));
+  const db = join(config.dataDir, 'anchorage.db');
+  const secrets = SecretBox.open(join(config.dataDir, 'secrets.key'));
+  const metadata = new SqliteMetadataStore(db);
   const blobStore = await new FilesystemBlobStore(join(config.dataDir, 'storage')).init();
   const registries = new RegistryDirectory(metadata, { mainPort: config.port, host: config.host, registryDomain: config.registryDomain });
   await registries.refresh();
-  const identity = await SqliteIdentityService.open(join(config.dataDir, 'anchorage.db'), { publicUrl: config.publicUrl });
-  const rbac = new RbacService(new SqliteAssignmentStore(join(config.dataDir, 'anchorage.db')));
-  const accessStore = new SqliteAccessStore(join(config.dataDir, 'anchorage.db'));
-  const access = new RegistryAccess(accessStore, SecretBox.open(join(config.dataDir, 'registry-access.key')), registries);
-  const arm = new ResourceManager(new SqliteResourceStore(join(config.dataDir, 'anchorage.db')), identity, rbac, registries, access,
+  const identity = await SqliteIdentityService.open(db, { publicUrl: config.publicUrl });
+  const rbac = new RbacService(new SqliteAssignmentStore(db));
+  const accessStore = new SqliteAccessStore(db);
+  const access = new RegistryAccess(accessStore, secrets, registries);
+  const arm = new ResourceManager(new SqliteResourceStore(db), identity, rbac, registries, access, secrets,
     { publicUrl: config.publicUrl, registryDomain: config.registryDomain });
   // RBAC decides at the registry's resource id; a registry the resource manager has not placed yet answers to assignments at "/" only.
   const scopeOf = (r: RegistryRecord): string => r.resourceId ?? arm.registries.resourceIdOf(r.name) ?? `/providers/Microsoft.ContainerRegistry/registries/${r.name}`;
-  const keyStore = new SqliteKeyStore(join(config.dataDir, 'anchorage.db'));
+  const keyStore = new SqliteKeyStore(db);
   const tokens = new RegistryTokenService(identity, access, new AccessGranter(rbac, scopeOf),
     new RegistryTokens(new SigningKeyRing(keyStore, REFRESH_TOKEN_LIFETIME_S * 1000)));
-  const metadataApiStore = new SqliteMetadataApiStore(join(config.dataDir, 'anchorage.db'));
+  const metadataApiStore = new SqliteMetadataApiStore(db);
   const manifests = new ManifestService(metadata);
   const guard = new AttributeGuard(metadataApiStore);
   return {

@@ -44,7 +44,7 @@ describe('first start (bootstrap)', () => {
     assert.equal(registry.loginServer, info.demo.loginServer);
     const cluster = s.app.arm.clusters.get(info.subscriptionId, info.demo.resourceGroup, info.demo.cluster);
     const sp = cluster.record.state.servicePrincipal!;
-    const principal = await s.app.identity.checkClientSecret(sp.clientId, sp.secret!);
+    const principal = await s.app.identity.checkClientSecret(sp.clientId, s.app.arm.clusters.nodeSecret(cluster)!);
     assert.deepEqual(principal.directoryRoles, [], 'a cluster identity is no directory writer');
     assert.deepEqual(await s.app.rbac.listAssignments({ scope: '/', mode: 'atAndBelow', principalId: principal.objectId }), []);
     // The registry made outside the resource manager (the test server's) is placed in the demo resource group.

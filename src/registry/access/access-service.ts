@@ -2,7 +2,7 @@ import { RegistryError } from '../errors.js';
 import type { RegistryRecord } from '../metadata.js';
 import type { RegistryDirectory } from '../registries.js';
 import { checkAccessName, checkScopeMapActions, isSystemScopeMapName, systemScopeMaps } from './scope-maps.js';
-import type { SecretBox } from './secret-box.js';
+import type { SecretBox } from '../../crypto/secret-box.js';
 import { hashSecret, newRegistryPassword, secretMatches } from './secrets.js';
 import type { SqliteAccessStore, TokenRow } from './sqlite-access-store.js';
 import {

@@ -33,7 +33,7 @@ describe('flow 1 of the seed with @azure/arm-containerservice, -containerregistr
       REGISTRY_NAME: s.info.demo.registry,
       ADMIN_ID: s.info.admin.appId,
       ADMIN_SECRET: s.info.admin.password,
-      CLUSTER_SECRET: cluster.record.state.servicePrincipal!.secret!,
+      CLUSTER_SECRET: s.app.arm.clusters.nodeSecret(cluster)!,
     });
     assert.equal(result.failed, undefined, JSON.stringify(result));
   });

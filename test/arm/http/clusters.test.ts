@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ROLE_IDS } from '../../../src/rbac/builtin-roles.js';
 import { CLUSTER_ID, startArmTestServer, type ArmTestServer } from '../helpers.js';
@@ -25,8 +27,11 @@ describe('resource manager: Microsoft.ContainerService/managedClusters', () => {
     const principal = await s.app.identity.principalByAppId(clientId);
     assert.ok(principal, 'the clientId names a service principal of the directory');
     assert.equal(r.json.properties.servicePrincipalProfile.secret, undefined, 'the secret is never shown');
-    const secret = s.app.arm.clusters.get(s.info.subscriptionId, s.info.demo.resourceGroup, s.info.demo.cluster).record.state.servicePrincipal!.secret!;
+    const secret = s.app.arm.clusters.nodeSecret(s.app.arm.clusters.get(s.info.subscriptionId, s.info.demo.resourceGroup, s.info.demo.cluster))!;
     assert.ok(await s.token(clientId, secret), 'the cluster identity can get an ARM token, as a node would');
+    for (const file of ['anchorage.db', 'anchorage.db-wal'].map((f) => join(s.dataDir, f)).filter(existsSync)) {
+      assert.equal(readFileSync(file).includes(Buffer.from(secret)), false, `${file} holds the cluster's secret in the clear`);
+    }
     assert.deepEqual(await s.app.rbac.listAssignments({ scope: '/', mode: 'atAndBelow', principalId: principal.objectId }), [], 'no AcrPull yet');
   });
 

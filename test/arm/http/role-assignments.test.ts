@@ -21,7 +21,7 @@ describe('resource manager: Microsoft.Authorization role definitions and assignm
     roleDefinitionId = `${sub}/providers/Microsoft.Authorization/roleDefinitions/${ROLE_IDS.acrPull}`;
     const clientId = (await s.call('GET', CLUSTER_ID(s.info))).json.properties.servicePrincipalProfile.clientId as string;
     const principal = (await s.app.identity.principalByAppId(clientId))!;
-    const secret = s.app.arm.clusters.get(s.info.subscriptionId, s.info.demo.resourceGroup, s.info.demo.cluster).record.state.servicePrincipal!.secret!;
+    const secret = s.app.arm.clusters.nodeSecret(s.app.arm.clusters.get(s.info.subscriptionId, s.info.demo.resourceGroup, s.info.demo.cluster))!;
     cluster = { appId: clientId, objectId: principal.objectId, token: await s.token(clientId, secret) };
   });
   after(async () => { await s.close(); });

@@ -58,7 +58,7 @@ describe('registry access service', () => {
     it('keeps the passwords sealed and hashed, never in the clear; the key file is 0600 and survives a restart', async () => {
       const { passwords } = await app.access.adminCredentials('accessregistry');
       for (const p of passwords) assert.equal(stored().includes(Buffer.from(p.value)), false, 'a password is stored in the clear');
-      assert.equal(statSync(join(dir, 'registry-access.key')).mode & 0o777, 0o600);
+      assert.equal(statSync(join(dir, 'secrets.key')).mode & 0o777, 0o600);
       const again = await openAnchorage(config);
       try {
         assert.deepEqual((await again.access.adminCredentials('accessregistry')).passwords, passwords);

@@ -6,10 +6,10 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
 /**
- * AES-256-GCM with a key kept in a file of the data folder (mode 0600). The admin user's passwords are the one
- * secret the registry must be able to show again (ACR's listCredentials returns them), so they are stored
- * sealed with this box, besides the salted hash that checks them. The `context` (registry and password name) is
- * authenticated with each value, so a sealed password copied onto another row does not open.
+ * AES-256-GCM with a key kept in a file of the data folder (mode 0600), for the few secrets Anchorage must be
+ * able to show again: the registry admin user's passwords (ACR's listCredentials returns them; a salted hash
+ * checks them) and a cluster's service principal secret (what its nodes' azure.json carries). The `context`
+ * (what the value belongs to) is authenticated with each value, so a sealed value copied elsewhere does not open.
  */
 export class SecretBox {
   private constructor(private readonly key: Buffer) {}
