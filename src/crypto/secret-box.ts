@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 const KEY_BYTES = 32;
 const IV_BYTES = 12;
@@ -14,13 +15,20 @@ const TAG_BYTES = 16;
 export class SecretBox {
   private constructor(private readonly key: Buffer) {}
 
-  /** Reads the key file, or creates it on first use; two processes creating it at once end up with the same key. */
+  /**
+   * Reads the key file, or creates it (and its folder) on first use. The key is written whole to a private
+   * temporary file and then linked into place, so two processes starting at once agree on one complete key.
+   */
   static open(keyFile: string): SecretBox {
+    mkdirSync(dirname(keyFile), { recursive: true });
+    const pending = `${keyFile}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    writeFileSync(pending, randomBytes(KEY_BYTES), { mode: 0o600, flag: 'wx' });
     try {
-      writeFileSync(keyFile, randomBytes(KEY_BYTES), { mode: 0o600, flag: 'wx' });
-      chmodSync(keyFile, 0o600);
+      linkSync(pending, keyFile);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    } finally {
+      unlinkSync(pending);
     }
     const key = readFileSync(keyFile);
     if (key.length !== KEY_BYTES) throw new Error(`${keyFile} is not a ${KEY_BYTES}-byte key`);

@@ -27,8 +27,12 @@ describe('anchorage serve', () => {
   let registryUrl: string;
   let authorization: string;
 
+  let root: string;
+
   before(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'anchorage-cli-serve-'));
+    root = mkdtempSync(join(tmpdir(), 'anchorage-cli-serve-'));
+    // A folder that does not exist yet, as ./data on a fresh clone for `npm start`.
+    dataDir = join(root, 'fresh', 'data');
     port = await freePort();
     serve = startServe(['--data-dir', dataDir, '--port', String(port)]);
     // The registry a fresh data folder starts with, whatever its name.
@@ -45,7 +49,7 @@ describe('anchorage serve', () => {
       serve.child.kill('SIGKILL');
       await serve.exited;
     }
-    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(root, { recursive: true, force: true });
   });
 
   it('prints where it listens, its data folder, its first registry and the CA to trust', () => {
