@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { hashSecret, newClientSecret, secretHint } from './secrets.js';
+import { hashSecret } from '../crypto/secret-hash.js';
+import { newClientSecret, secretHint } from './secrets.js';
 import type { ApplicationRow, PasswordRow, ServicePrincipalRow, SqliteIdentityStore } from './sqlite-store.js';
 import {
   DirectoryError, type Application, type ApplicationFilter, type CredentialOwner, type Directory, type DirectoryObject,
@@ -44,14 +45,14 @@ function validDate(value: string, property: string): Date {
 }
 
 /** A password ready to store (hashed) for `owner`, and the one-time answer that carries its secret. */
-export async function preparePassword(appId: string, owner: CredentialOwner, input: { displayName?: string | null; startDateTime?: string; endDateTime?: string }): Promise<{ row: PasswordRow; password: NewPassword }> {
+export function preparePassword(appId: string, owner: CredentialOwner, input: { displayName?: string | null; startDateTime?: string; endDateTime?: string }): { row: PasswordRow; password: NewPassword } {
   const start = input.startDateTime === undefined ? new Date() : validDate(input.startDateTime, 'startDateTime');
   const end = input.endDateTime === undefined
     ? new Date(new Date(start).setUTCFullYear(start.getUTCFullYear() + DEFAULT_PASSWORD_YEARS))
     : validDate(input.endDateTime, 'endDateTime');
   if (end <= start) throw new DirectoryError('InvalidInput', 'endDateTime must be after startDateTime');
   const secretText = newClientSecret();
-  const { salt, hash } = await hashSecret(secretText);
+  const { salt, hash } = hashSecret(secretText);
   const row: PasswordRow = {
     key_id: randomUUID(), app_id: appId,
     application_id: owner.kind === 'application' ? owner.id : null,
@@ -78,9 +79,9 @@ export class TenantDirectory implements Directory {
   }
 
   /** Inserts an application; for use inside a transaction that may add more. */
-  insertApplication(input: { displayName: string; description?: string | null; identifierUris?: string[]; signInAudience?: string }, ids = { id: randomUUID(), appId: randomUUID() }): ApplicationRow {
+  insertApplication(input: { displayName: string; description?: string | null; identifierUris?: string[]; signInAudience?: string }): ApplicationRow {
     const row: ApplicationRow = {
-      id: ids.id, app_id: ids.appId, tenant_id: this.tenantId,
+      id: randomUUID(), app_id: randomUUID(), tenant_id: this.tenantId,
       display_name: validDisplayName(input.displayName), description: input.description ?? null,
       sign_in_audience: validSignInAudience(input.signInAudience ?? 'AzureADMyOrg'), created_at: new Date().toISOString(),
     };
@@ -156,13 +157,11 @@ export class TenantDirectory implements Directory {
   }
 
   async addPassword(owner: CredentialOwner, input: { displayName?: string | null; startDateTime?: string; endDateTime?: string }): Promise<NewPassword> {
-    const { row, password } = await preparePassword(this.appIdOf(owner), owner, input);
-    // The owner may have gone while the secret was being hashed.
-    this.store.transaction(() => {
-      this.appIdOf(owner);
+    return this.store.transaction(() => {
+      const { row, password } = preparePassword(this.appIdOf(owner), owner, input);
       this.store.insertPassword(row);
+      return password;
     });
-    return password;
   }
 
   async removePassword(owner: CredentialOwner, keyId: string): Promise<void> {

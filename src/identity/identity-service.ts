@@ -1,9 +1,9 @@
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { secretMatches } from '../crypto/secret-hash.js';
+import { SigningKeyRing } from '../crypto/signing-key-ring.js';
 import { isKnownAudience, sameAudience } from './audiences.js';
 import { preparePassword, TenantDirectory } from './directory.js';
 import { issuer, issuersOf } from './issuers.js';
-import { secretMatches } from './secrets.js';
-import { SigningKeyRing } from './signing-keys.js';
 import { SqliteIdentityStore, toPasswordCredential, type ServicePrincipalRow } from './sqlite-store.js';
 import { CLOCK_SKEW_S, signAccessToken, TOKEN_LIFETIME_S, verifySignature, type UnsignedClaims } from './tokens.js';
 import {
@@ -11,29 +11,20 @@ import {
   type PasswordCredential, type Principal, type PublicSigningKey, type Tenant, type VerifiedToken,
 } from './types.js';
 
-/** Cached verifications and checked secrets are bounded; the oldest go first. */
+/** Cached verifications are bounded; the oldest go first. */
 const CACHE_ENTRIES = 10_000;
 const DEFAULT_TENANT_NAME = 'Default Directory';
 
 interface CachedVerification { verified: VerifiedToken; generation: number }
-interface CachedSecret { principalId: string; keyId: string; startsAt: number; endsAt: number; generation: number }
-
-function remember<K, V>(cache: Map<K, V>, key: K, value: V): void {
-  if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value as K);
-  cache.set(key, value);
-}
 
 /**
  * The identity plane over its SQLite tables: the directory, client authentication and the token service.
- * Verified tokens and checked secrets are cached, each entry stamped with the store's generation, which every
- * change to principals, passwords, roles or keys (by any process) bumps: a cache hit never outlives a revocation.
+ * Verified tokens are cached, each entry stamped with the store's generation, which every change to principals,
+ * passwords, roles or keys (by any process) bumps: a cache hit never outlives a revocation. Client secrets are not
+ * cached: their hash is cheap (see crypto/secret-hash).
  */
 export class SqliteIdentityService implements IdentityService {
   private readonly verified = new Map<string, CachedVerification>();
-  private readonly checkedSecrets = new Map<string, CachedSecret>();
-  /** Keys the secret cache by an HMAC, so that secrets are never held in memory in the clear. */
-  private readonly secretCacheKey = randomBytes(32);
-  private keysGeneration = -1;
 
   private constructor(
     private readonly store: SqliteIdentityStore,
@@ -50,8 +41,8 @@ export class SqliteIdentityService implements IdentityService {
       tenant = { id: randomUUID(), displayName: DEFAULT_TENANT_NAME, isDefault: true, createdDateTime: new Date().toISOString() };
       store.insertTenant(tenant);
     }
-    const keys = new SigningKeyRing(store, (TOKEN_LIFETIME_S + CLOCK_SKEW_S) * 1000);
-    await keys.load();
+    const keys = new SigningKeyRing(store, 'RS256', (TOKEN_LIFETIME_S + CLOCK_SKEW_S) * 1000);
+    await keys.sync();
     return new SqliteIdentityService(store, keys, tenant.id, options.publicUrl);
   }
 
@@ -60,14 +51,17 @@ export class SqliteIdentityService implements IdentityService {
   }
 
   async verifyAccessToken(token: string, audiences: readonly string[]): Promise<VerifiedToken> {
-    const generation = await this.sync();
+    const generation = await this.keys.sync();
     const cached = this.verified.get(token);
     let verified: VerifiedToken;
     if (cached && cached.generation === generation && Date.now() < cached.verified.expiresAt.getTime()) {
       verified = cached.verified;
     } else {
       verified = await this.verifyUncached(token);
-      if (Date.now() < verified.expiresAt.getTime()) remember(this.verified, token, { verified, generation });
+      if (Date.now() < verified.expiresAt.getTime()) {
+        if (this.verified.size >= CACHE_ENTRIES) this.verified.delete(this.verified.keys().next().value as string);
+        this.verified.set(token, { verified, generation });
+      }
     }
     if (!audiences.some((a) => sameAudience(a, verified.audience))) {
       throw new IdentityError('wrong_audience', `the token's audience ${verified.audience} is not one of ${audiences.join(', ')}`);
@@ -126,17 +120,15 @@ export class SqliteIdentityService implements IdentityService {
     const directory = new TenantDirectory(this.store, this.defaultTenantId);
     const start = new Date();
     const end = new Date(new Date(start).setUTCFullYear(start.getUTCFullYear() + (input.passwordYears ?? 1)));
-    // Hashing is asynchronous, so the password is made before the transaction that creates its application.
-    const ids = { id: randomUUID(), appId: randomUUID() };
-    const prepared = await preparePassword(ids.appId, { kind: 'application', id: ids.id }, { displayName: 'rbac', startDateTime: start.toISOString(), endDateTime: end.toISOString() });
-    const sp = this.store.transaction(() => {
-      directory.insertApplication({ displayName: input.displayName }, ids);
-      const row = directory.insertServicePrincipal({ appId: ids.appId });
+    const { sp, password } = this.store.transaction(() => {
+      const app = directory.insertApplication({ displayName: input.displayName });
+      const row = directory.insertServicePrincipal({ appId: app.app_id });
       for (const role of input.directoryRoles ?? []) this.store.addDirectoryRole(row.id, role);
+      const prepared = preparePassword(app.app_id, { kind: 'application', id: app.id }, { displayName: 'rbac', startDateTime: start.toISOString(), endDateTime: end.toISOString() });
       this.store.insertPassword(prepared.row);
-      return row;
+      return { sp: row, password: prepared.password };
     });
-    return { principal: this.principalOf(sp), password: prepared.password };
+    return { principal: this.principalOf(sp), password };
   }
 
   async createManagedIdentity(input: { displayName: string; resourceId: string }): Promise<Principal> {
@@ -177,28 +169,17 @@ export class SqliteIdentityService implements IdentityService {
   }
 
   async signingKeys(): Promise<PublicSigningKey[]> {
-    await this.sync();
-    return this.keys.published();
+    await this.keys.sync();
+    // The ring is RS256, so every key it publishes is an RSA one.
+    return this.keys.published() as PublicSigningKey[];
   }
 
   async rotateSigningKey(): Promise<string> {
-    await this.sync();
     return this.keys.rotate();
   }
 
   async removeSigningKey(kid: string): Promise<boolean> {
-    await this.sync();
     return this.keys.remove(kid);
-  }
-
-  /** Rereads the signing keys when the store changed since they were loaded; returns the store's generation. */
-  private async sync(): Promise<number> {
-    const generation = this.store.generation();
-    if (generation !== this.keysGeneration) {
-      await this.keys.load();
-      this.keysGeneration = this.store.generation();
-    }
-    return generation;
   }
 
   private principalOf(row: ServicePrincipalRow): Principal {
@@ -211,10 +192,9 @@ export class SqliteIdentityService implements IdentityService {
 
   /**
    * Finds the client's principal and the password its secret matches. Every candidate password is compared, so
-   * the time taken does not tell which matched; a secret seen before is recognised from the cache without scrypt.
+   * the time taken does not tell which matched.
    */
   private async authenticateClient(appId: string, secret: string, tenantId?: string): Promise<{ sp: ServicePrincipalRow; principal: Principal; keyId: string }> {
-    const generation = await this.sync();
     const sp = this.store.servicePrincipalRowByAppId(appId);
     if (!sp) {
       if (this.store.applicationRowByAppId(appId)) {
@@ -225,24 +205,14 @@ export class SqliteIdentityService implements IdentityService {
     if (sp.account_enabled !== 1) throw new IdentityError('disabled_principal', `Application '${appId}'(${sp.display_name}) is disabled.`);
     const principal = this.principalOf(sp);
     const now = Date.now();
-    const cacheKey = createHmac('sha256', this.secretCacheKey).update(`${sp.app_id}\0${secret}`).digest('base64');
-    const cached = this.checkedSecrets.get(cacheKey);
-    if (cached && cached.generation === generation && cached.principalId === sp.id && now >= cached.startsAt && now < cached.endsAt) {
-      return { sp, principal, keyId: cached.keyId };
-    }
-    let matched: { keyId: string; startsAt: number; endsAt: number } | undefined;
+    let matched: string | undefined;
     let expired = false;
     for (const row of this.store.passwordsOfApp(sp.app_id)) {
-      if (!(await secretMatches(secret, row))) continue;
-      const startsAt = Date.parse(row.start_at);
-      const endsAt = Date.parse(row.end_at);
-      if (now >= startsAt && now < endsAt) matched = { keyId: row.key_id, startsAt, endsAt };
+      if (!secretMatches(secret, row)) continue;
+      if (now >= Date.parse(row.start_at) && now < Date.parse(row.end_at)) matched = row.key_id;
       else expired = true;
     }
-    if (matched) {
-      remember(this.checkedSecrets, cacheKey, { principalId: sp.id, generation, ...matched });
-      return { sp, principal, keyId: matched.keyId };
-    }
+    if (matched) return { sp, principal, keyId: matched };
     if (expired) {
       throw new IdentityError('expired_secret', `The provided client secret keys for app '${appId}' are expired. Create new keys for the app, or consider using certificate credentials for added security.`);
     }
@@ -250,7 +220,6 @@ export class SqliteIdentityService implements IdentityService {
   }
 
   private async sign(sp: ServicePrincipalRow, audience: string, authority: Authority, credentialId?: string): Promise<IssuedToken> {
-    await this.sync();
     const claims: UnsignedClaims = {
       aud: audience, iss: issuer(this.publicUrl, authority, sp.tenant_id), tid: sp.tenant_id, oid: sp.id, sub: sp.id,
       appid: sp.app_id, azp: sp.app_id, appidacr: credentialId ? '1' : '2', azpacr: credentialId ? '1' : '2',
@@ -259,7 +228,7 @@ export class SqliteIdentityService implements IdentityService {
       ...(credentialId === undefined ? {} : { credential_id: credentialId }),
     };
     const now = Date.now();
-    const { token, claims: signed } = await signAccessToken(this.keys.active(), claims, now);
+    const { token, claims: signed } = await signAccessToken(await this.keys.active(), claims, now);
     return {
       accessToken: token, audience,
       expiresIn: signed.exp - Math.floor(now / 1000),

@@ -1,8 +1,9 @@
-import { randomBytes, randomInt, scrypt, timingSafeEqual } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 
 /**
- * Client secrets: generated here (never chosen by a person), shown once, stored as a salted scrypt hash.
- * The shape follows Entra ID's: three characters that become the visible hint, a version marker, then the rest.
+ * Client secrets: generated here (never chosen by a person), shown once, stored hashed (crypto/secret-hash).
+ * The shape follows Entra ID's: three characters that become the visible hint, a version marker, then the rest:
+ * 3 of 62 and 35 of 65 characters, about 228 bits.
  */
 
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -10,9 +11,6 @@ const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345
 const SECRET_ALPHABET = `${ALPHANUMERIC}~_.`;
 const SECRET_BODY_LENGTH = 35;
 const HINT_LENGTH = 3;
-const SALT_BYTES = 16;
-const HASH_BYTES = 32;
-const SCRYPT_COST = { N: 16384, r: 8, p: 1 } as const;
 
 function randomChars(alphabet: string, length: number): string {
   let out = '';
@@ -27,25 +25,4 @@ export function newClientSecret(): string {
 
 export function secretHint(secret: string): string {
   return secret.slice(0, HINT_LENGTH);
-}
-
-export interface SecretHash {
-  salt: Buffer;
-  hash: Buffer;
-}
-
-function derive(secret: string, salt: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    scrypt(secret, salt, HASH_BYTES, SCRYPT_COST, (err, key) => (err ? reject(err) : resolve(key)));
-  });
-}
-
-export async function hashSecret(secret: string): Promise<SecretHash> {
-  const salt = randomBytes(SALT_BYTES);
-  return { salt, hash: await derive(secret, salt) };
-}
-
-export async function secretMatches(secret: string, stored: SecretHash): Promise<boolean> {
-  const candidate = await derive(secret, stored.salt);
-  return candidate.length === stored.hash.length && timingSafeEqual(candidate, stored.hash);
 }

@@ -1,4 +1,5 @@
 import type { Statement } from 'better-sqlite3';
+import type { KeyStore, SigningKeyRow } from '../crypto/signing-key-ring.js';
 import { openSqlite, type Migration, type Sqlite } from '../store/sqlite.js';
 import type {
   Application, ApplicationFilter, CredentialOwner, ListPage, ListQuery, PasswordCredential, ServicePrincipal,
@@ -87,6 +88,24 @@ export const IDENTITY_MIGRATIONS: readonly Migration[] = [
       BEGIN UPDATE identity_generation SET value = value + 1 WHERE id = 1; END;`)).join('\n')}
     `,
   },
+  {
+    version: 2,
+    // The shared key ring keeps a private JWK (the public key derives from it). A PEM cannot be turned into a JWK
+    // in SQL; nothing is deployed yet, so the old keys go and the ring makes a new one on its next sync.
+    description: 'signing keys kept as private JWKs',
+    up: `
+      DROP TABLE signing_keys;
+      CREATE TABLE signing_keys (
+        kid TEXT PRIMARY KEY,
+        private_jwk TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        retired_at TEXT
+      );
+      ${['INSERT', 'UPDATE', 'DELETE'].map((op) => `
+      CREATE TRIGGER signing_keys_${op.toLowerCase()}_bumps_generation AFTER ${op} ON signing_keys
+      BEGIN UPDATE identity_generation SET value = value + 1 WHERE id = 1; END;`).join('\n')}
+    `,
+  },
 ];
 
 interface TenantRow { id: string; display_name: string; is_default: number; created_at: string }
@@ -102,7 +121,6 @@ export interface PasswordRow {
   key_id: string; app_id: string; application_id: string | null; service_principal_id: string | null;
   display_name: string | null; hint: string; salt: Buffer; hash: Buffer; start_at: string; end_at: string;
 }
-export interface SigningKeyRow { kid: string; private_pem: string; public_jwk: string; created_at: string; retired_at: string | null }
 
 const toTenant = (r: TenantRow): Tenant => ({ id: r.id, displayName: r.display_name, isDefault: r.is_default === 1, createdDateTime: r.created_at });
 
@@ -131,7 +149,7 @@ const decodeSkipToken = (token: string | undefined): string => (token === undefi
  * The identity plane's tables in the shared database file. Plain reads and writes; the rules
  * (which names a service principal gets, what a password is worth) live in the services above it.
  */
-export class SqliteIdentityStore {
+export class SqliteIdentityStore implements KeyStore {
   private readonly db: Sqlite;
   private readonly q: Record<string, Statement>;
   private readonly listStatements = new Map<string, Statement>();
@@ -176,9 +194,9 @@ export class SqliteIdentityStore {
       deleteApplicationPassword: p('DELETE FROM password_credentials WHERE application_id = ? AND key_id = ?'),
       deleteServicePrincipalPassword: p('DELETE FROM password_credentials WHERE service_principal_id = ? AND key_id = ?'),
       passwordsEndingBefore: p('SELECT * FROM password_credentials WHERE end_at < ? ORDER BY end_at'),
-      signingKeys: p('SELECT * FROM signing_keys ORDER BY created_at DESC, kid'),
-      insertSigningKey: p('INSERT INTO signing_keys (kid, private_pem, public_jwk, created_at) VALUES (?, ?, ?, ?)'),
-      retireSigningKeys: p('UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL AND kid <> ?'),
+      signingKeys: p('SELECT kid, private_jwk, retired_at FROM signing_keys ORDER BY created_at DESC, kid'),
+      insertSigningKey: p('INSERT INTO signing_keys (kid, private_jwk, created_at) VALUES (?, ?, ?)'),
+      retireSigningKeys: p('UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL'),
       deleteSigningKey: p('DELETE FROM signing_keys WHERE kid = ?'),
       deleteSigningKeysRetiredBefore: p('DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND retired_at < ?'),
     };
@@ -339,20 +357,17 @@ export class SqliteIdentityStore {
     return this.q.signingKeys!.all() as SigningKeyRow[];
   }
 
-  /** Adds a key that signs from now on; every other active key is retired at `now`. */
-  insertActiveSigningKey(kid: string, privatePem: string, publicJwk: string, now: string): void {
-    this.transaction(() => {
-      this.q.insertSigningKey!.run(kid, privatePem, publicJwk, now);
-      this.q.retireSigningKeys!.run(now, kid);
-    });
+  activateSigningKey(kid: string, privateJwk: string, dropRetiredBefore: string): void {
+    this.db.transaction(() => {
+      const now = new Date().toISOString();
+      this.q.retireSigningKeys!.run(now);
+      this.q.insertSigningKey!.run(kid, privateJwk, now);
+      this.q.deleteSigningKeysRetiredBefore!.run(dropRetiredBefore);
+    }).immediate();
   }
 
   deleteSigningKey(kid: string): boolean {
     return this.q.deleteSigningKey!.run(kid).changes > 0;
-  }
-
-  deleteSigningKeysRetiredBefore(before: string): number {
-    return this.q.deleteSigningKeysRetiredBefore!.run(before).changes;
   }
 
   /** One page ordered by object id; the skip token is the last id returned. */

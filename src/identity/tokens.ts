@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { decodeProtectedHeader, errors, jwtVerify, SignJWT } from 'jose';
-import type { SigningKey, SigningKeyRing } from './signing-keys.js';
+import type { SigningKey, SigningKeyRing } from '../crypto/signing-key-ring.js';
 import { IdentityError } from './types.js';
 
 /** Seconds a token lives, as Entra ID's client-credentials tokens. */

@@ -17,10 +17,10 @@ import type { Rbac } from '../rbac/types.js';
 import type { BlobStore } from '../registry/storage/blob-store.js';
 import { RegistryAccess } from '../registry/access/access-service.js';
 import { SecretBox } from '../crypto/secret-box.js';
+import { SigningKeyRing } from '../crypto/signing-key-ring.js';
 import { SqliteAccessStore } from '../registry/access/sqlite-access-store.js';
 import { AccessGranter } from '../registry/auth/grants.js';
-import { REFRESH_TOKEN_LIFETIME_S, RegistryTokens } from '../registry/auth/registry-tokens.js';
-import { SigningKeyRing } from '../registry/auth/signing-keys.js';
+import { REFRESH_TOKEN_LIFETIME_S, RegistryTokens, TOKEN_ALGORITHM } from '../registry/auth/registry-tokens.js';
 import { SqliteKeyStore } from '../registry/auth/sqlite-key-store.js';
 import { RegistryTokenService } from '../registry/auth/token-service.js';
 import { AttributeGuard } from '../registry/metadata-api/guard.js';
@@ -67,7 +67,7 @@ export async function openAnchorage(config: Config): Promise<Anchorage> {
   const scopeOf = (r: RegistryRecord): string => r.resourceId ?? arm.registries.resourceIdOf(r.name) ?? `/providers/Microsoft.ContainerRegistry/registries/${r.name}`;
   const keyStore = new SqliteKeyStore(db);
   const tokens = new RegistryTokenService(identity, access, new AccessGranter(rbac, scopeOf),
-    new RegistryTokens(new SigningKeyRing(keyStore, REFRESH_TOKEN_LIFETIME_S * 1000)));
+    new RegistryTokens(new SigningKeyRing(keyStore, TOKEN_ALGORITHM, REFRESH_TOKEN_LIFETIME_S * 1000)));
   const metadataApiStore = new SqliteMetadataApiStore(db);
   const manifests = new ManifestService(metadata);
   const guard = new AttributeGuard(metadataApiStore);

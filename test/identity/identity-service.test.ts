@@ -140,7 +140,7 @@ describe('identity service', () => {
     await assert.rejects(identity.verifyAccessToken(sameKid, AUDIENCES.arm), rejectsWith('invalid_token'));
     const otherKid = await new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'someone-else' }).sign(foreign);
     await assert.rejects(identity.verifyAccessToken(otherKid, AUDIENCES.arm), rejectsWith('invalid_token'));
-    const ownKey = createPrivateKey(db.prepare('SELECT private_pem FROM signing_keys WHERE kid = ?').pluck().get(kid) as string);
+    const ownKey = createPrivateKey({ key: JSON.parse(db.prepare('SELECT private_jwk FROM signing_keys WHERE kid = ?').pluck().get(kid) as string), format: 'jwk' });
     const hourAgo = Math.floor(Date.now() / 1000) - 3600;
     const expired = await new SignJWT({ ...claims, iat: hourAgo - 3600, nbf: hourAgo - 3600, exp: hourAgo }).setProtectedHeader({ alg: 'RS256', kid: kid! }).sign(ownKey);
     await assert.rejects(identity.verifyAccessToken(expired, AUDIENCES.arm), rejectsWith('expired_token'));

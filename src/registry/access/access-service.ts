@@ -3,7 +3,8 @@ import type { RegistryRecord } from '../metadata.js';
 import type { RegistryDirectory } from '../registries.js';
 import { checkAccessName, checkScopeMapActions, isSystemScopeMapName, systemScopeMaps } from './scope-maps.js';
 import type { SecretBox } from '../../crypto/secret-box.js';
-import { hashSecret, newRegistryPassword, secretMatches } from './secrets.js';
+import { hashSecret, secretMatches } from '../../crypto/secret-hash.js';
+import { newRegistryPassword } from './secrets.js';
 import type { SqliteAccessStore, TokenRow } from './sqlite-access-store.js';
 import {
   AccessError, type AdminCredentials, type CredentialStamp, type GeneratedTokenCredentials, type RegistryAccessService,

@@ -1,6 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import { openSqlite, type Migration, type Sqlite } from '../../store/sqlite.js';
-import type { SecretHash } from './secrets.js';
+import type { SecretHash } from '../../crypto/secret-hash.js';
 
 /**
  * The registry-access plane's tables, in the shared database file beside the registry plane's, whose

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { decodeProtectedHeader, errors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import type { SigningKeyRing } from '../../crypto/signing-key-ring.js';
 import type { CredentialStamp } from '../access/types.js';
 import type { ResourceActions } from './scopes.js';
-import { TOKEN_ALGORITHM, type SigningKeyRing } from './signing-keys.js';
 
+/** The algorithm of the registry plane's key ring (see SigningAlgorithm for why). */
+export const TOKEN_ALGORITHM = 'ES256';
 /** ACR's issuer name, as its tokens carry it. */
 const ISSUER = 'Azure Container Registry';
 /** ACR's refresh tokens live three hours (the JS SDK schedules its renewal from `exp`). */

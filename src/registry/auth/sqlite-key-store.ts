@@ -1,4 +1,5 @@
 import type { Statement } from 'better-sqlite3';
+import type { KeyStore, SigningKeyRow } from '../../crypto/signing-key-ring.js';
 import { openSqlite, type Migration, type Sqlite } from '../../store/sqlite.js';
 
 /** The keys that sign registry tokens, shared by every process and replica that serves the registries. */
@@ -22,9 +23,7 @@ export const REGISTRY_TOKEN_MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-export interface KeyRow { kid: string; private_jwk: string; created_at: string; retired_at: string | null }
-
-export class SqliteKeyStore {
+export class SqliteKeyStore implements KeyStore {
   private readonly db: Sqlite;
   private readonly q: Record<string, Statement>;
 
@@ -33,7 +32,7 @@ export class SqliteKeyStore {
     const p = (sql: string) => this.db.prepare(sql);
     this.q = {
       generation: p('SELECT value FROM registry_token_generation WHERE id = 1'),
-      keys: p('SELECT kid, private_jwk, created_at, retired_at FROM registry_token_keys ORDER BY created_at'),
+      keys: p('SELECT kid, private_jwk, retired_at FROM registry_token_keys ORDER BY created_at'),
       retireActive: p('UPDATE registry_token_keys SET retired_at = ? WHERE retired_at IS NULL'),
       insert: p('INSERT INTO registry_token_keys (kid, private_jwk, created_at) VALUES (?, ?, ?)'),
       deleteRetiredBefore: p('DELETE FROM registry_token_keys WHERE retired_at IS NOT NULL AND retired_at < ?'),
@@ -46,12 +45,11 @@ export class SqliteKeyStore {
     return this.q.generation!.pluck().get() as number;
   }
 
-  keys(): KeyRow[] {
-    return this.q.keys!.all() as KeyRow[];
+  signingKeys(): SigningKeyRow[] {
+    return this.q.keys!.all() as SigningKeyRow[];
   }
 
-  /** Makes `kid` the active key: the previous one retires now; keys retired before `dropRetiredBefore` go. */
-  activate(kid: string, privateJwk: string, dropRetiredBefore: string): void {
+  activateSigningKey(kid: string, privateJwk: string, dropRetiredBefore: string): void {
     this.db.transaction(() => {
       const now = new Date().toISOString();
       this.q.retireActive!.run(now);
@@ -60,7 +58,7 @@ export class SqliteKeyStore {
     }).immediate();
   }
 
-  delete(kid: string): boolean {
+  deleteSigningKey(kid: string): boolean {
     return this.q.delete!.run(kid).changes > 0;
   }
 

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { REFRESH_TOKEN_LIFETIME_S, RegistryTokenError, RegistryTokens } from '../../../src/registry/auth/registry-tokens.js';
-import { SigningKeyRing } from '../../../src/registry/auth/signing-keys.js';
+import { SigningKeyRing } from '../../../src/crypto/signing-key-ring.js';
+import { REFRESH_TOKEN_LIFETIME_S, RegistryTokenError, RegistryTokens, TOKEN_ALGORITHM } from '../../../src/registry/auth/registry-tokens.js';
 import { SqliteKeyStore } from '../../../src/registry/auth/sqlite-key-store.js';
 import { jwtPayload } from '../../helpers/registry-auth.js';
 
@@ -21,7 +21,7 @@ describe('registry tokens and signing keys', () => {
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'anchorage-keys-'));
     store = new SqliteKeyStore(join(dir, 'anchorage.db'));
-    ring = new SigningKeyRing(store, REFRESH_TOKEN_LIFETIME_S * 1000);
+    ring = new SigningKeyRing(store, TOKEN_ALGORITHM, REFRESH_TOKEN_LIFETIME_S * 1000);
     tokens = new RegistryTokens(ring);
   });
   after(() => {
@@ -68,7 +68,7 @@ describe('registry tokens and signing keys', () => {
     await tokens.verify(token, 'localhost:5000');
     const other = new SqliteKeyStore(join(dir, 'anchorage.db'));
     try {
-      assert.ok(other.delete(kidOf(token)));
+      assert.ok(other.deleteSigningKey(kidOf(token)));
     } finally {
       other.close();
     }
