@@ -14,6 +14,9 @@ export function sendRegistryError(req: IncomingMessage, res: ServerResponse, err
   res.writeHead(err.status, {
     ...API_VERSION_HEADER,
     ...headers,
+    // A request refused before its body was read (a 413, a chunk out of order) leaves bytes on the connection
+    // that the next request would be parsed from: such a connection is not kept alive.
+    ...(req.complete ? {} : { Connection: 'close' }),
     'Content-Type': 'application/json; charset=utf-8',
     'Content-Length': Buffer.byteLength(body),
   });
