@@ -1,4 +1,5 @@
 import type { Config } from '../config/config.js';
+import { containerdHostsToml } from '../kube/containerd-hosts.js';
 import { openAnchorage } from '../server/anchorage.js';
 import { ensureLocalTls } from '../tls/local-ca.js';
 
@@ -19,8 +20,8 @@ export async function trust(config: Config): Promise<void> {
   for (const host of hosts.length ? hosts : ['<login server>']) {
     lines.push(`sudo install -D -m 0644 ${ca} /etc/containers/certs.d/${host}/ca.crt`);
     lines.push(`sudo install -D -m 0644 ${ca} /etc/containerd/certs.d/${host}/ca.crt`);
-    // Without a [host] entry, containerd 1.6 speaks plain HTTP to a localhost registry even when ca.crt is there.
-    lines.push(`printf 'server = "https://${host}"\\n[host."https://${host}"]\\n  capabilities = ["pull", "resolve", "push"]\\n  ca = "ca.crt"\\n' | sudo tee /etc/containerd/certs.d/${host}/hosts.toml >/dev/null`);
+    const toml = containerdHostsToml(host, ['pull', 'resolve', 'push']).replaceAll('\n', '\\n');
+    lines.push(`printf '${toml}' | sudo tee /etc/containerd/certs.d/${host}/hosts.toml >/dev/null`);
   }
   lines.push('# containerd reads certs.d when its CRI registry config_path (or ctr --hosts-dir) points at /etc/containerd/certs.d');
   console.log(lines.join('\n'));

@@ -1,6 +1,7 @@
 import { IdentityError } from '../identity/types.js';
 import type { Anchorage } from '../server/anchorage.js';
 import type { AzureJson } from './credential-provider/node-identity.js';
+import { containerdHostsToml } from './containerd-hosts.js';
 import { API_VERSIONS } from './credential-provider/protocol.js';
 
 /** Where AKS puts these on a node; the files reference each other by these paths. */
@@ -117,7 +118,7 @@ export async function makeNodeConfig(app: Anchorage, input: {
   return {
     azureJson, providerConfig, registries, notes,
     containerdHosts: input.caCertificate
-      ? servers.map((host) => ({ host, hostsToml: `server = "https://${host}"\n\n[host."https://${host}"]\n  capabilities = ["pull", "resolve"]\n  ca = "ca.crt"\n` }))
+      ? servers.map((host) => ({ host, hostsToml: containerdHostsToml(host, ['pull', 'resolve']) }))
       : [],
     kubeletFlags: [`--image-credential-provider-config=${NODE_PATHS.providerConfig}`, `--image-credential-provider-bin-dir=${NODE_PATHS.providerBinDir}`],
   };

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { credentials, loadPackageDefinition, type Client, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
+import { containerdHostsToml } from '../../../src/kube/containerd-hosts.js';
 import { certsDir, writeText } from '../../helpers/client-tools.js';
 
 const PROTO = fileURLToPath(new URL('../../../../test/kube/cri/api.proto', import.meta.url));
@@ -42,7 +43,7 @@ export async function startContainerdCri(work: string, registries: Array<{ host:
   for (const { host, caPath, hostsToml } of registries) {
     const dir = await certsDir(hostsDir, host, caPath);
     // The entry `anchorage kube node-config` writes for a node when given, else the same made here.
-    await writeText(join(dir, 'hosts.toml'), hostsToml ?? `server = "https://${host}"\n\n[host."https://${host}"]\n  capabilities = ["pull", "resolve"]\n  ca = "ca.crt"\n`);
+    await writeText(join(dir, 'hosts.toml'), hostsToml ?? containerdHostsToml(host, ['pull', 'resolve']));
   }
   await mkdir(join(work, 'cni', 'net.d'), { recursive: true });
   await mkdir(join(work, 'cni', 'bin'), { recursive: true });

@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { certsDir, hostOf, memoryLog, pushLayout, run, send, writeText, type MemoryLog } from '../../helpers/client-tools.js';
 import { archiveLayout, buildImageLayout, buildMultiArchLayout, sha256, type Image, type ImageLayout } from '../../helpers/oci-image.js';
+import { containerdHostsToml } from '../../../src/kube/containerd-hosts.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
 
 const START_TIMEOUT_MS = 30_000;
@@ -71,10 +72,7 @@ describe('containerd: ctr images pull from the registry over HTTPS with the loca
     // with certificate files alone, containerd 1.6 talks plain HTTP to a localhost registry.
     hostsDir = join(work, 'certs.d');
     const hostDir = await certsDir(hostsDir, host, server.caPath!);
-    await writeText(join(hostDir, 'hosts.toml'), [
-      `server = "https://${host}"`, '',
-      `[host."https://${host}"]`, '  capabilities = ["pull", "resolve", "push"]', '  ca = "ca.crt"', '',
-    ].join('\n'));
+    await writeText(join(hostDir, 'hosts.toml'), containerdHostsToml(host, ['pull', 'resolve', 'push']));
 
     const config = await writeText(join(work, 'config.toml'), [
       'version = 2',
