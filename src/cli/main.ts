@@ -4,6 +4,7 @@ import { CONFIG_OPTIONS, ConfigError, loadConfig, type ConfigFlags } from '../co
 import { RegistryError } from '../registry/errors.js';
 import { azSetup } from './az-setup.js';
 import { gc } from './gc.js';
+import { keysCommand } from './keys.js';
 import { kubeCommand } from './kube.js';
 import { parseDuration } from './output.js';
 import { registryCommand } from './registry.js';
@@ -21,6 +22,8 @@ commands:
   registry update NAME      [--anonymous-pull true|false] [--gc-untagged true|false]
   registry delete NAME      delete a registry and everything in it
   gc                        remove unreferenced content [--dry-run] [--grace 1h]
+  keys list|rotate          the identity and registry token signing keys; rotate makes new ones sign
+  keys remove KID           withdraw a key at once: every token it signed stops verifying
   kube COMMAND              the Kubernetes side: node-config, pull-secret, expiring, check (anchorage kube --help)
 
 options for every command:
@@ -59,6 +62,8 @@ async function main(argv: string[]): Promise<void> {
       return registryCommand(config, { action: rest[0] ?? 'list', name: rest[1], anonymousPull: values['anonymous-pull'], gcUntagged: values['gc-untagged'] });
     case 'gc':
       return gc(config, { dryRun: values['dry-run'] ?? false, graceMs: parseDuration(values.grace ?? '1h') });
+    case 'keys':
+      return keysCommand(config, rest[0] ?? 'list', rest[1]);
     default:
       throw new Error(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
   }

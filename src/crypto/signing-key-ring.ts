@@ -78,6 +78,13 @@ export class SigningKeyRing {
     return this.keys.find((k) => k.kid === kid);
   }
 
+  /** Every key that still verifies, the signing one first. */
+  async list(): Promise<Array<{ kid: string; signing: boolean; retiredAt: Date | null }>> {
+    await this.sync();
+    return [...this.keys].sort((a, b) => (a.retiredAt ?? Infinity) > (b.retiredAt ?? Infinity) ? -1 : 1)
+      .map((k) => ({ kid: k.kid, signing: k.retiredAt === null, retiredAt: k.retiredAt === null ? null : new Date(k.retiredAt) }));
+  }
+
   /** The public keys, for a JWKS (as of the last sync). */
   published(): SigningKey['jwk'][] {
     return this.keys.map((k) => k.jwk);

@@ -45,6 +45,8 @@ export interface Anchorage {
   access: RegistryAccess;
   /** ACR's token service; it authorizes every registry request. */
   tokens: RegistryTokenService;
+  /** The keys registry tokens are signed with (the identity plane's are behind IdentityService). */
+  registryKeys: SigningKeyRing;
   guard: AttributeGuard;
   metadataApi: AcrMetadataService;
   close(): void;
@@ -66,8 +68,8 @@ export async function openAnchorage(config: Config): Promise<Anchorage> {
   // RBAC decides at the registry's resource id; a registry the resource manager has not placed yet answers to assignments at "/" only.
   const scopeOf = (r: RegistryRecord): string => r.resourceId ?? arm.registries.resourceIdOf(r.name) ?? `/providers/Microsoft.ContainerRegistry/registries/${r.name}`;
   const keyStore = new SqliteKeyStore(db);
-  const tokens = new RegistryTokenService(identity, access, new AccessGranter(rbac, scopeOf),
-    new RegistryTokens(new SigningKeyRing(keyStore, TOKEN_ALGORITHM, REFRESH_TOKEN_LIFETIME_S * 1000)));
+  const registryKeys = new SigningKeyRing(keyStore, TOKEN_ALGORITHM, REFRESH_TOKEN_LIFETIME_S * 1000);
+  const tokens = new RegistryTokenService(identity, access, new AccessGranter(rbac, scopeOf), new RegistryTokens(registryKeys));
   const metadataApiStore = new SqliteMetadataApiStore(db);
   const manifests = new ManifestService(metadata);
   const guard = new AttributeGuard(metadataApiStore);
@@ -76,7 +78,7 @@ export async function openAnchorage(config: Config): Promise<Anchorage> {
     blobs: new BlobService(metadata, blobStore),
     uploads: new UploadService(metadata, blobStore),
     manifests,
-    identity, rbac, arm, access, tokens, guard,
+    identity, rbac, arm, access, tokens, registryKeys, guard,
     metadataApi: new AcrMetadataService(metadataApiStore, manifests, guard),
     close: () => {
       metadataApiStore.close();
