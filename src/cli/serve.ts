@@ -18,7 +18,9 @@ export async function serve(config: Config): Promise<void> {
   lines.push(
     `${created ? 'first start: created' : 'environment:'} tenant ${info.tenantId}, subscription ${info.subscriptionId}, `
       + `administrator ${info.admin.appId} (its password is in ${bootstrapPath(config.dataDir)})`,
-    'the seed\'s variables:', ...seedExports(info));
+    'the seed\'s variables:', ...seedExports(info),
+    'point clients here: `npx anchorage az-setup` (az), `npx anchorage trust` (podman, skopeo, containerd, Node SDKs), '
+      + '`npx anchorage kube --help` (pull secrets, node configuration)');
   console.log(lines.join('\n'));
 
   let stopping = false;
