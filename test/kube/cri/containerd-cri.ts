@@ -1,16 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { credentials, loadPackageDefinition, type Client, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { containerdHostsToml } from '../../../src/kube/containerd-hosts.js';
 import { certsDir, writeText } from '../../helpers/client-tools.js';
+import { startContainerd } from '../../helpers/containerd-process.js';
 
 const PROTO = fileURLToPath(new URL('../../../../test/kube/cri/api.proto', import.meta.url));
-const START_TIMEOUT_MS = 30_000;
 
 export interface CriAuth {
   username?: string;
@@ -74,20 +71,6 @@ export async function startContainerdCri(work: string, registries: Array<{ host:
     '',
   ].join('\n'));
 
-  const fd = openSync(logPath, 'a');
-  const child: ChildProcess = spawn('containerd', ['--config', config], { stdio: ['ignore', fd, fd] });
-  closeSync(fd);
-  let exited: string | undefined;
-  child.once('error', (err) => { exited = err.message; });
-  child.once('exit', (code, signal) => { exited ??= `exited with ${code ?? signal}`; });
-  const log = (): string => {
-    try {
-      return readFileSync(logPath, 'utf8').trimEnd().split('\n').slice(-30).join('\n');
-    } catch {
-      return '(no containerd log)';
-    }
-  };
-
   const definition = loadSync(PROTO, { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true });
   const runtime = (loadPackageDefinition(definition) as unknown as { runtime: { v1: Record<string, new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => Client> } }).runtime.v1;
   const address = `unix://${socket}`;
@@ -98,35 +81,23 @@ export async function startContainerdCri(work: string, registries: Array<{ host:
       request, { deadline: Date.now() + timeoutMs }, (err, res) => (err ? reject(err) : resolve(res)));
   });
 
-  const cri: CriRuntime = {
-    version: () => call(runtimeService, 'Version', { version: 'v1' }, 5_000),
+  const version = () => call<{ runtime_name: string; runtime_version: string; runtime_api_version: string }>(runtimeService, 'Version', { version: 'v1' }, 5_000);
+  const closeClients = (): void => {
+    images.close();
+    runtimeService.close();
+  };
+  const containerd = await startContainerd(config, logPath, version).catch((err: unknown) => {
+    closeClients();
+    throw err;
+  });
+  return {
+    version,
     pullImage: (image, auth) => call(images, 'PullImage', { image: { image }, ...(auth ? { auth } : {}) }),
     listImages: async () => (await call<{ images: Array<{ id: string; repo_tags: string[]; repo_digests: string[] }> }>(images, 'ListImages', {})).images,
-    log,
+    log: containerd.tail,
     async stop() {
-      images.close();
-      runtimeService.close();
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill('SIGTERM');
-      if (!(await Promise.race([done.then(() => true), sleep(10_000, false, { ref: false })]))) {
-        child.kill('SIGKILL');
-        await done;
-      }
+      closeClients();
+      await containerd.stop();
     },
   };
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  for (;;) {
-    if (exited !== undefined) throw new Error(`containerd --config ${config} ${exited}\n--- containerd log ---\n${log()}`);
-    try {
-      await cri.version();
-      return cri;
-    } catch (err) {
-      if (Date.now() > deadline) {
-        await cri.stop();
-        throw new Error(`containerd's CRI did not answer on ${socket} within ${START_TIMEOUT_MS} ms: ${(err as Error).message}\n--- containerd log ---\n${log()}`);
-      }
-    }
-    await sleep(200);
-  }
 }

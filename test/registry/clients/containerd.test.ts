@@ -1,19 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { openSync, closeSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
+import { startContainerd, type ContainerdProcess } from '../../helpers/containerd-process.js';
 import { certsDir, hostOf, memoryLog, pushLayout, run, send, writeText, type MemoryLog } from '../../helpers/client-tools.js';
 import { archiveLayout, buildImageLayout, buildMultiArchLayout, sha256, type Image, type ImageLayout } from '../../helpers/oci-image.js';
 import { containerdHostsToml } from '../../../src/kube/containerd-hosts.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
 
-const START_TIMEOUT_MS = 30_000;
-const STOP_TIMEOUT_MS = 10_000;
 /** The containerd namespace the test's images live in. */
 const NAMESPACE = 'anchorage-test';
 /** A second namespace, whose content has never been pulled from the registry. */
@@ -37,21 +33,12 @@ describe('containerd: ctr images pull from the registry over HTTPS with the loca
   let host: string;
   let hostsDir: string;
   let socket: string;
-  let containerd: ChildProcess | undefined;
-  let containerdLog: string;
-
-  const containerdTail = (): string => {
-    try {
-      return readFileSync(containerdLog, 'utf8').trimEnd().split('\n').slice(-30).join('\n');
-    } catch {
-      return '(no containerd log)';
-    }
-  };
+  let containerd: ContainerdProcess | undefined;
   const ctrIn = async (namespace: string, ...args: string[]) => {
     try {
       return await run('ctr', ['--address', socket, '--namespace', namespace, ...args], { serverLog: log });
     } catch (err) {
-      (err as Error).message += `\n--- containerd log (last lines) ---\n${containerdTail()}`;
+      (err as Error).message += `\n--- containerd log (last lines) ---\n${containerd?.tail() ?? '(containerd not started)'}`;
       throw err;
     }
   };
@@ -66,7 +53,6 @@ describe('containerd: ctr images pull from the registry over HTTPS with the loca
     host = hostOf(server.registryUrl);
     work = await mkdtemp(join(tmpdir(), 'anchorage-containerd-'));
     socket = join(work, 'containerd.sock');
-    containerdLog = join(work, 'containerd.log');
 
     // certs.d/<host:port>/ca.crt as `anchorage trust` lays it out, plus a hosts.toml that names the https endpoint:
     // with certificate files alone, containerd 1.6 talks plain HTTP to a localhost registry.
@@ -91,7 +77,7 @@ describe('containerd: ctr images pull from the registry over HTTPS with the loca
       '[metrics]', '  address = ""',
       '',
     ].join('\n'));
-    containerd = await startContainerd(config);
+    containerd = await startContainerd(config, join(work, 'containerd.log'), () => run('ctr', ['--address', socket, 'version'], { timeoutMs: 5_000 }));
 
     single = await buildImageLayout({ tag: 'v1' });
     multi = await buildMultiArchLayout({ tag: 'multi' });
@@ -100,7 +86,7 @@ describe('containerd: ctr images pull from the registry over HTTPS with the loca
   });
 
   after(async () => {
-    await stopContainerd();
+    await containerd?.stop();
     await server?.close();
     await single?.remove();
     await multi?.remove();
@@ -213,41 +199,6 @@ describe('containerd: ctr images pull from the registry over HTTPS with the loca
       await ctr('snapshots', '--snapshotter', 'native', 'rm', view).catch((err: Error) => {
         if (!/not found/.test(err.message)) throw err;
       });
-    }
-  }
-
-  async function startContainerd(config: string): Promise<ChildProcess> {
-    const fd = openSync(containerdLog, 'a');
-    const child = spawn('containerd', ['--config', config], { stdio: ['ignore', fd, fd] });
-    closeSync(fd);
-    let exited: string | undefined;
-    child.once('error', (err) => { exited = err.message; });
-    child.once('exit', (code, signal) => { exited ??= `exited with ${code ?? signal}`; });
-    const deadline = Date.now() + START_TIMEOUT_MS;
-    for (;;) {
-      if (exited !== undefined) throw new Error(`containerd --config ${config} ${exited}\n--- containerd log ---\n${containerdTail()}`);
-      try {
-        await run('ctr', ['--address', socket, 'version'], { timeoutMs: 5_000 });
-        return child;
-      } catch (err) {
-        if (Date.now() > deadline) {
-          child.kill('SIGKILL');
-          throw new Error(`containerd did not answer on ${socket} within ${START_TIMEOUT_MS} ms: ${(err as Error).message}\n--- containerd log ---\n${containerdTail()}`);
-        }
-      }
-      await sleep(100);
-    }
-  }
-
-  async function stopContainerd(): Promise<void> {
-    const child = containerd;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
-    const stopped = await Promise.race([exited.then(() => true), sleep(STOP_TIMEOUT_MS, undefined, { ref: false }).then(() => false)]);
-    if (!stopped) {
-      child.kill('SIGKILL');
-      await exited;
     }
   }
 });
