@@ -138,7 +138,10 @@ export class ArmRegistryService implements ResourceTypeService {
     return record && resourceId(record.subscriptionId, record.resourceGroup, REGISTRY_TYPE, record.name);
   }
 
-  /** Places a registry made outside ARM (`anchorage registry create`) in a resource group; no-op if placed. */
+  /**
+   * Places a registry made outside ARM (`anchorage registry create`) in a resource group and records its resource
+   * id on the registry, the scope its pulls are authorized at; no-op if placed.
+   */
   async adopt(registry: RegistryRecord, subscriptionId: string, resourceGroup: string): Promise<void> {
     if (this.store.resourceByName(REGISTRY_TYPE, registry.name)) return;
     const group = this.subscriptions.getResourceGroup(subscriptionId, resourceGroup);
@@ -146,6 +149,7 @@ export class ArmRegistryService implements ResourceTypeService {
       subscriptionId: group.subscriptionId, resourceGroup: group.name, type: REGISTRY_TYPE, name: registry.name,
       location: group.location, tags: {}, state: { sku: 'Standard' } satisfies RegistryState, createdAt: registry.createdAt,
     });
+    await this.directory.update(registry.name, { resourceId: resourceId(group.subscriptionId, group.name, REGISTRY_TYPE, registry.name) });
   }
 
   async listCredentials(r: ArmRegistry): Promise<AdminCredentials> {

@@ -24,7 +24,7 @@ export class PullSecretError extends Error {}
 
 export async function pullSecretCredentials(app: Anchorage, registryName: string, source: CredentialSourceInput): Promise<PullSecretCredentials> {
   const registry = await app.registries.get(registryName);
-  const scope = app.arm.registries.resourceIdOf(registry.name);
+  const scope = registry.resourceId;
   switch (source.kind) {
     case 'existing':
       return { loginServer: registry.loginServer, login: source.login, expires: await existingExpiry(app, source.login), created: [] };

@@ -68,7 +68,7 @@ export interface Page {
 
 export interface MetadataStore {
   createRegistry(r: { name: string; loginServer: string; port: number | null; anonymousPull?: boolean; resourceId?: string | null }): Promise<RegistryRecord>;
-  updateRegistry(name: string, patch: { anonymousPull?: boolean; gcUntagged?: boolean }): Promise<RegistryRecord | undefined>;
+  updateRegistry(name: string, patch: { anonymousPull?: boolean; gcUntagged?: boolean; resourceId?: string }): Promise<RegistryRecord | undefined>;
   getRegistry(name: string): Promise<RegistryRecord | undefined>;
   listRegistries(): Promise<RegistryRecord[]>;
   deleteRegistry(name: string): Promise<boolean>;

@@ -37,7 +37,7 @@ export class RegistryDirectory {
     return created;
   }
 
-  async update(name: string, patch: { anonymousPull?: boolean; gcUntagged?: boolean }): Promise<RegistryRecord> {
+  async update(name: string, patch: { anonymousPull?: boolean; gcUntagged?: boolean; resourceId?: string }): Promise<RegistryRecord> {
     const updated = await this.metadata.updateRegistry(name.toLowerCase(), patch);
     if (!updated) throw unknownRegistry(name);
     await this.refresh();

@@ -214,11 +214,12 @@ export class SqliteMetadataStore implements MetadataStore {
     return toRegistry(row);
   }
 
-  async updateRegistry(name: string, patch: { anonymousPull?: boolean; gcUntagged?: boolean }): Promise<RegistryRecord | undefined> {
+  async updateRegistry(name: string, patch: { anonymousPull?: boolean; gcUntagged?: boolean; resourceId?: string }): Promise<RegistryRecord | undefined> {
     const sets: string[] = [];
-    const values: number[] = [];
+    const values: Array<number | string> = [];
     if (patch.anonymousPull !== undefined) { sets.push('anonymous_pull = ?'); values.push(patch.anonymousPull ? 1 : 0); }
     if (patch.gcUntagged !== undefined) { sets.push('gc_untagged = ?'); values.push(patch.gcUntagged ? 1 : 0); }
+    if (patch.resourceId !== undefined) { sets.push('resource_id = ?'); values.push(patch.resourceId); }
     if (sets.length === 0) return this.getRegistry(name);
     const row = this.db.prepare(`UPDATE registries SET ${sets.join(', ')} WHERE name = ? RETURNING *`).get(...values, name) as RegistryRow | undefined;
     return row && toRegistry(row);

@@ -66,7 +66,7 @@ export async function openAnchorage(config: Config): Promise<Anchorage> {
   const arm = new ResourceManager(new SqliteResourceStore(db), identity, rbac, registries, access, secrets,
     { publicUrl: config.publicUrl, registryDomain: config.registryDomain });
   // RBAC decides at the registry's resource id; a registry the resource manager has not placed yet answers to assignments at "/" only.
-  const scopeOf = (r: RegistryRecord): string => r.resourceId ?? arm.registries.resourceIdOf(r.name) ?? `/providers/Microsoft.ContainerRegistry/registries/${r.name}`;
+  const scopeOf = (r: RegistryRecord): string => r.resourceId ?? `/providers/Microsoft.ContainerRegistry/registries/${r.name}`;
   const keyStore = new SqliteKeyStore(db);
   const registryKeys = new SigningKeyRing(keyStore, TOKEN_ALGORITHM, REFRESH_TOKEN_LIFETIME_S * 1000);
   const tokens = new RegistryTokenService(identity, access, new AccessGranter(rbac, scopeOf), new RegistryTokens(registryKeys));
