@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { RegistryError } from './errors.js';
 import type { MetadataStore, RegistryRecord } from './metadata.js';
 import type { Digest } from './names.js';
@@ -8,7 +8,8 @@ export interface BlobContent {
   size: number;
   /** The range served, when one was asked for and satisfiable. */
   range?: ByteRange;
-  stream: Readable;
+  /** Writes the blob, or the range, into the destination and ends it (see BlobStore.send). */
+  send(destination: Writable): Promise<void>;
 }
 
 /** Reading and unlinking the blobs of a repository. A repository serves only blobs linked to it. */
@@ -25,7 +26,7 @@ export class BlobService {
   async open(registry: RegistryRecord, repository: string, digest: Digest, range?: (size: number) => ByteRange | undefined): Promise<BlobContent> {
     const size = await this.stat(registry, repository, digest);
     const r = range?.(size);
-    return { size, ...(r ? { range: r } : {}), stream: this.store.read(digest, r) };
+    return { size, ...(r ? { range: r } : {}), send: (destination) => this.store.send(digest, destination, r) };
   }
 
   async unlink(registry: RegistryRecord, repository: string, digest: Digest): Promise<void> {

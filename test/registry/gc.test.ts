@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { collectGarbage, type GcOptions, type GcProgress, type GcSummary } from '../../src/registry/gc.js';
+import { blobContents } from '../helpers/blob-contents.js';
 import { MEDIA_TYPES } from '../../src/registry/manifest-format.js';
 import { ManifestService } from '../../src/registry/manifests.js';
 import type { RegistryRecord } from '../../src/registry/metadata.js';
@@ -23,12 +24,6 @@ function digestOf(content: string | Buffer): Digest {
 
 async function* bytes(content: string | Buffer): AsyncIterable<Buffer> {
   yield Buffer.from(content);
-}
-
-async function collect(stream: AsyncIterable<unknown>): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const chunk of stream) parts.push(chunk as Buffer);
-  return Buffer.concat(parts);
 }
 
 interface Image {
@@ -121,7 +116,7 @@ describe('collectGarbage', () => {
     for (const blob of [image.config, image.layer]) {
       assert.ok(await linked(repository, blob), `blob ${blob} stays linked`);
       assert.ok(await stored(blob), `blob ${blob} stays stored`);
-      assert.equal(digestOf(await collect(store.read(blob))), blob);
+      assert.equal(digestOf(await blobContents(store, blob)), blob);
     }
   }
 
@@ -328,7 +323,7 @@ describe('collectGarbage', () => {
     assert.equal(await committing, digest);
     assert.ok(await linked('b', digest));
     assert.equal(await store.stat(digest), content.length);
-    assert.equal((await collect(store.read(digest))).toString(), content);
+    assert.equal((await blobContents(store, digest)).toString(), content);
     assert.equal(await metadata.getUpload(upload.id), undefined);
   });
 

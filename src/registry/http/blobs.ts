@@ -1,4 +1,3 @@
-import { pipeline } from 'node:stream/promises';
 import { RegistryError } from '../errors.js';
 import { checkDigest } from '../names.js';
 import type { Handler } from './context.js';
@@ -33,7 +32,7 @@ export const getBlob: Handler = async ({ req, res, registry, name, param, servic
   } else {
     res.writeHead(200, { ...headers, 'Content-Length': blob.size });
   }
-  await pipeline(blob.stream, res);
+  await blob.send(res);
 };
 
 /** DELETE /v2/<name>/blobs/<digest>: unlinks the blob from the repository; gc frees the content. */

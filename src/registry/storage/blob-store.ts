@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { Digest } from '../names.js';
 
 /** An inclusive byte range, as in an HTTP Range header. */
@@ -16,8 +16,12 @@ export interface ByteRange {
 export interface BlobStore {
   /** The size of a stored blob, or undefined when it is not stored. */
   stat(digest: Digest): Promise<number | undefined>;
-  /** Streams a stored blob, whole or a range of it. */
-  read(digest: Digest, range?: ByteRange): Readable;
+  /**
+   * Writes a stored blob, whole or a range of it, into `destination` and ends it; resolves once the destination
+   * has taken every byte. Chunks are lent: a driver may reuse a chunk's memory once its write callback has run,
+   * so a destination that keeps chunks past that must copy them. On failure the destination is destroyed.
+   */
+  send(digest: Digest, destination: Writable, range?: ByteRange): Promise<void>;
   delete(digest: Digest): Promise<void>;
 
   createUpload(id: string): Promise<void>;

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Digest } from '../../../src/registry/names.js';
 import type { BlobStore } from '../../../src/registry/storage/blob-store.js';
+import { blobContents } from '../../helpers/blob-contents.js';
 
 /** Makes an empty store; `scratch` is a fresh temporary folder a driver may keep its state in. */
 export type BlobStoreFactory = (scratch: string) => Promise<BlobStore>;
@@ -49,33 +50,73 @@ export function blobStoreSuite(driver: string, make: BlobStoreFactory): void {
       it('reads a blob whole', async () => {
         const content = pattern(100_000);
         const digest = await putBlob(content);
-        assert.deepEqual(await collect(store.read(digest)), content);
+        assert.deepEqual(await blobContents(store, digest), content);
       });
 
       it('reads inclusive byte ranges: the first byte, a middle slice, the last byte, the whole', async () => {
         const content = pattern(10_000);
         const digest = await putBlob(content);
-        assert.deepEqual(await collect(store.read(digest, { start: 0, end: 0 })), content.subarray(0, 1));
-        assert.deepEqual(await collect(store.read(digest, { start: 1234, end: 5677 })), content.subarray(1234, 5678));
-        assert.deepEqual(await collect(store.read(digest, { start: 9_999, end: 9_999 })), content.subarray(9_999));
-        assert.deepEqual(await collect(store.read(digest, { start: 0, end: 9_999 })), content);
+        assert.deepEqual(await blobContents(store, digest, { start: 0, end: 0 }), content.subarray(0, 1));
+        assert.deepEqual(await blobContents(store, digest, { start: 1234, end: 5677 }), content.subarray(1234, 5678));
+        assert.deepEqual(await blobContents(store, digest, { start: 9_999, end: 9_999 }), content.subarray(9_999));
+        assert.deepEqual(await blobContents(store, digest, { start: 0, end: 9_999 }), content);
       });
 
       it('reads an empty blob', async () => {
         const digest = await putBlob(Buffer.alloc(0));
         assert.equal(await store.stat(digest), 0);
-        assert.deepEqual(await collect(store.read(digest)), Buffer.alloc(0));
+        assert.deepEqual(await blobContents(store, digest), Buffer.alloc(0));
       });
 
-      it('fails the stream when reading a blob that is not stored', async () => {
-        await assert.rejects(collect(store.read(digestOf(Buffer.from('absent')))));
+      it('rejects and destroys the destination when sending a blob that is not stored', async () => {
+        const destination = new Writable({ write: (_chunk, _encoding, callback) => callback() });
+        await assert.rejects(store.send(digestOf(Buffer.from('absent')), destination));
+        assert.ok(destination.destroyed);
+      });
+
+      it('sends intact to a slow destination: no chunk is reused before its write callback, several sends at once', async () => {
+        // Larger than any sensible read piece, with a short last piece; the destination copies each chunk only
+        // when it acknowledges it, so a driver that recycled a buffer early would hand it different bytes.
+        const contents = [randomBytes(5 * 1024 * 1024 + 123), randomBytes(3 * 1024 * 1024 + 7)];
+        const digests = await Promise.all(contents.map((c) => putBlob(c)));
+        const received = await Promise.all(digests.map(async (digest) => {
+          const parts: Buffer[] = [];
+          const destination = new Writable({
+            highWaterMark: 0,
+            write(chunk: Buffer, _encoding, callback) {
+              setTimeout(() => {
+                parts.push(Buffer.from(chunk));
+                callback();
+              }, 2);
+            },
+          });
+          await store.send(digest, destination);
+          assert.ok(destination.writableFinished, 'the destination is ended');
+          return Buffer.concat(parts);
+        }));
+        assert.ok(received[0]!.equals(contents[0]!));
+        assert.ok(received[1]!.equals(contents[1]!));
+      });
+
+      it('a destination closed part-way rejects the send instead of leaving it waiting, and the store goes on', { timeout: 10_000 }, async () => {
+        const content = pattern(4 * 1024 * 1024);
+        const digest = await putBlob(content);
+        let writes = 0;
+        const destination = new Writable({
+          // Never acknowledges a chunk, as a socket that went away leaves its write pending.
+          write(_chunk, _encoding, _callback) {
+            if (++writes === 1) setImmediate(() => destination.destroy());
+          },
+        });
+        await assert.rejects(store.send(digest, destination));
+        assert.ok((await blobContents(store, digest)).equals(content));
       });
 
       it('deletes a blob, and deleting one that is not stored is no error', async () => {
         const digest = await putBlob(Buffer.from('to be deleted'));
         await store.delete(digest);
         assert.equal(await store.stat(digest), undefined);
-        await assert.rejects(collect(store.read(digest)));
+        await assert.rejects(blobContents(store, digest));
         await store.delete(digest);
         await store.delete(digestOf(Buffer.from('never stored')));
       });
@@ -85,7 +126,7 @@ export function blobStoreSuite(driver: string, make: BlobStoreFactory): void {
         const b = await putBlob(Buffer.from('blob b'));
         await store.delete(a);
         assert.equal(await store.stat(a), undefined);
-        assert.deepEqual(await collect(store.read(b)), Buffer.from('blob b'));
+        assert.deepEqual(await blobContents(store, b), Buffer.from('blob b'));
       });
 
       it('stores sha512 digests as well as sha256', async () => {
@@ -95,7 +136,7 @@ export function blobStoreSuite(driver: string, make: BlobStoreFactory): void {
         await store.createUpload(id);
         await store.appendUpload(id, 0, chunks(content));
         await store.commitUpload(id, digest);
-        assert.deepEqual(await collect(store.read(digest)), content);
+        assert.deepEqual(await blobContents(store, digest), content);
         assert.equal(await store.stat(digestOf(content)), undefined);
       });
     });
@@ -197,10 +238,10 @@ export function blobStoreSuite(driver: string, make: BlobStoreFactory): void {
         assert.equal(await store.stat(digest), undefined);
         await store.appendUpload(id, 20_000, chunks(content.subarray(20_000)));
         assert.equal(await store.stat(digest), undefined, 'a complete upload is not yet a blob');
-        await assert.rejects(collect(store.read(digest)));
+        await assert.rejects(blobContents(store, digest));
         await store.commitUpload(id, digest);
         assert.equal(await store.stat(digest), content.length);
-        assert.deepEqual(await collect(store.read(digest)), content);
+        assert.deepEqual(await blobContents(store, digest), content);
         assert.equal(await store.uploadSize(id), undefined);
         assert.equal((await ids(store)).includes(id), false);
       });
@@ -209,7 +250,7 @@ export function blobStoreSuite(driver: string, make: BlobStoreFactory): void {
         const content = Buffer.from('same content twice');
         const digest = await putBlob(content);
         await putBlob(content);
-        assert.deepEqual(await collect(store.read(digest)), content);
+        assert.deepEqual(await blobContents(store, digest), content);
       });
 
       it('commitUpload of an unknown upload rejects and stores nothing', async () => {
