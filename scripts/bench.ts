@@ -1,22 +1,24 @@
 /**
  * `npm run bench`: starts Anchorage on plain HTTP with a fresh data folder, runs the shared comparison with the
- * CNCF distribution registry (../shared/bench/vs-distribution.sh), measures the token service (bench-auth.ts) and
- * the server's peak resident memory while a 2 GiB blob is pushed and pulled, and writes BENCHMARKS.md.
+ * CNCF distribution registry (../shared/bench/vs-distribution.sh), measures the token service (bench-auth.ts), the
+ * server CPU each registry spends per GiB pushed and pulled (bench-blobs.ts) and the server's peak resident memory
+ * while a 2 GiB blob is pushed and pulled, and writes BENCHMARKS.md.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../src/config/config.js';
 import { openAnchorage } from '../src/server/anchorage.js';
 import { freePort } from '../test/helpers/server.js';
 import { benchAuth, type AuthFigures, type LoadResult } from './bench-auth.js';
+import { cpuCost, pullBlob, pushBlob, repeatedBlob, withDistribution, type CpuCost, type Registry } from './bench-blobs.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const compareScript = process.env['BENCH_SCRIPT'] ?? resolve(root, '../shared/bench/vs-distribution.sh');
 const BIG_BLOB_MIB = Number(process.env['BIG_BLOB_MIB'] ?? 2048);
+const COST_BLOBS = 4;
+const COST_BLOB_MIB = 128;
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'anchorage-bench-'));
@@ -45,9 +47,13 @@ async function main(): Promise<void> {
     const auth = await benchAuth(registryUrl, admin, async () => { await app.registries.update(name, { anonymousPull: true }); })
       .finally(() => app.close());
     console.log(JSON.stringify(auth));
+    const ours: Registry = { url: registryUrl, pid: server.pid!, authorization: `Basic ${Buffer.from(`${admin.username}:${admin.password}`).toString('base64')}` };
+    console.log(`bench: server CPU per GiB, ${COST_BLOBS} blobs of ${COST_BLOB_MIB} MiB pushed and each pulled twice, on each registry`);
+    const cost = { ours: await cpuCost(ours, COST_BLOBS, COST_BLOB_MIB), distribution: await withDistribution((d) => cpuCost(d, COST_BLOBS, COST_BLOB_MIB)) };
+    console.log(JSON.stringify(cost));
     console.log(`bench: pushing and pulling a ${BIG_BLOB_MIB} MiB blob`);
-    const memory = await bigBlob(registryUrl, server.pid!, `Basic ${Buffer.from(`${admin.username}:${admin.password}`).toString('base64')}`);
-    writeReport(table, auth, memory);
+    const memory = await bigBlob(ours);
+    writeReport(table, auth, cost, memory);
     console.log(`bench: peak resident memory ${memory.peakMiB} MiB (push ${memory.pushMiBps} MiB/s, pull ${memory.pullMiBps} MiB/s); wrote BENCHMARKS.md`);
   } finally {
     server.kill('SIGTERM');
@@ -72,52 +78,19 @@ function peakRssMiB(pid: number): number {
   return Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1024);
 }
 
-/** Streams a blob of BIG_BLOB_MIB generated on the fly (never whole in memory here either), then pulls it back. */
-async function bigBlob(registryUrl: string, pid: number, authorization: string): Promise<{ peakMiB: number; pushMiBps: number; pullMiBps: number }> {
-  const chunk = randomBytes(4 * 1024 * 1024);
-  const chunks = BIG_BLOB_MIB / 4;
-  const hash = createHash('sha256');
-  for (let i = 0; i < chunks; i++) hash.update(chunk);
-  const digest = `sha256:${hash.digest('hex')}`;
-  const size = chunks * chunk.length;
-  const base = new URL(registryUrl);
-  let t = performance.now();
-  await new Promise<void>((done, fail) => {
-    const req = request(new URL(`/v2/bench/big/blobs/uploads/?digest=${digest}`, base), { method: 'POST', headers: { 'content-length': size, authorization } }, (res) => {
-      res.resume();
-      res.on('end', () => (res.statusCode === 201 ? done() : fail(new Error(`push answered ${res.statusCode}`))));
-    });
-    req.on('error', fail);
-    let i = 0;
-    const pump = (): void => {
-      while (i < chunks) {
-        i++;
-        if (!req.write(chunk)) {
-          req.once('drain', pump);
-          return;
-        }
-      }
-      req.end();
-    };
-    pump();
-  });
-  const pushMiBps = Math.round(BIG_BLOB_MIB / ((performance.now() - t) / 1000));
-  t = performance.now();
-  await new Promise<void>((done, fail) => {
-    request(new URL(`/v2/bench/big/blobs/${digest}`, base), { headers: { authorization } }, (res) => {
-      let n = 0;
-      res.on('data', (d: Buffer) => { n += d.length; });
-      res.on('end', () => (n === size ? done() : fail(new Error(`pulled ${n} of ${size} bytes`))));
-    }).on('error', fail).end();
-  });
-  const pullMiBps = Math.round(BIG_BLOB_MIB / ((performance.now() - t) / 1000));
-  return { peakMiB: peakRssMiB(pid), pushMiBps, pullMiBps };
+/** Streams a blob of BIG_BLOB_MIB in and out (never whole in memory here either); the server's peak memory. */
+async function bigBlob(registry: Registry): Promise<{ peakMiB: number; pushMiBps: number; pullMiBps: number }> {
+  const blob = repeatedBlob(BIG_BLOB_MIB, 1);
+  const pushMiBps = await pushBlob(registry, 'bench/big', blob);
+  const pullMiBps = await pullBlob(registry, 'bench/big', blob.digest, blob.size);
+  return { peakMiB: peakRssMiB(registry.pid), pushMiBps, pullMiBps };
 }
 
-function writeReport(table: string, auth: AuthFigures, memory: { peakMiB: number; pushMiBps: number; pullMiBps: number }): void {
+function writeReport(table: string, auth: AuthFigures, cost: { ours: CpuCost; distribution: CpuCost }, memory: { peakMiB: number; pushMiBps: number; pullMiBps: number }): void {
   const row = (name: string, r: LoadResult) => `${name.padEnd(34)}${String(r.rps).padStart(8)}${String(r.p50ms).padStart(9)}${String(r.p99ms).padStart(9)}`;
   const ratio = auth.manifestBearer.rps / auth.manifestAnonymous.rps;
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  const report = join(root, 'BENCHMARKS.md');
   const md = `# Benchmarks
 
 Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} cores (${cpu}), ${Math.round(totalmem() / 2 ** 30)} GiB,
@@ -147,12 +120,36 @@ ${row('manifest GET, bearer token', auth.manifestBearer)}
 
 A manifest GET with a bearer token runs at ${(ratio * 100).toFixed(0)}% of the anonymous rate.
 
+## Server CPU per GiB
+
+Throughput on this VM moves with its neighbours, its page cache and the client sharing the two cores; the CPU time a
+server spends per byte moves far less. ${COST_BLOBS} blobs of ${COST_BLOB_MIB} MiB, each pushed (POST, then one streamed PUT)
+and pulled twice, on each registry; user and system seconds of the server process (every thread) per GiB, from
+\`/proc/<pid>/stat\`. Anchorage hashes what it receives (SHA-256) and fsyncs each blob, as distribution does.
+
+\`\`\`
+${'CPU seconds per GiB'.padEnd(24)}${'ours'.padStart(8)}${'distribution'.padStart(14)}${'ours/dist'.padStart(11)}
+${costRow('push', cost.ours.pushSecondsPerGiB, cost.distribution.pushSecondsPerGiB)}
+${costRow('pull', cost.ours.pullSecondsPerGiB, cost.distribution.pullSecondsPerGiB)}
+\`\`\`
+
 ## Memory
 
 A ${BIG_BLOB_MIB} MiB blob pushed in one streamed request and pulled back: peak resident memory of the server
 process (VmHWM) **${memory.peakMiB} MiB**; push ${memory.pushMiBps} MiB/s, pull ${memory.pullMiBps} MiB/s.
-`;
-  writeFileSync(join(root, 'BENCHMARKS.md'), md);
+${handWrittenNotes(report)}`;
+  writeFileSync(report, md);
+}
+
+function costRow(name: string, ours: number, distribution: number): string {
+  return `${name.padEnd(24)}${ours.toFixed(2).padStart(8)}${distribution.toFixed(2).padStart(14)}${(ours / distribution).toFixed(2).padStart(11)}`;
+}
+
+/** The analysis people add under a `## Notes` heading at the end of the report outlives the run that rewrites the figures. */
+function handWrittenNotes(report: string): string {
+  const text = existsSync(report) ? readFileSync(report, 'utf8') : '';
+  const at = text.indexOf('\n## Notes\n');
+  return at < 0 ? '' : text.slice(at);
 }
 
 main().catch((err: unknown) => {
