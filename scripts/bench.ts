@@ -136,7 +136,7 @@ ${costRow('pull', cost.ours.pullSecondsPerGiB, cost.distribution.pullSecondsPerG
 
 ## Memory
 
-A ${BIG_BLOB_MIB} MiB blob pushed in one streamed request and pulled back: peak resident memory of the server
+A ${BIG_BLOB_MIB} MiB blob pushed (POST, then one streamed PUT) and pulled back: peak resident memory of the server
 process (VmHWM) **${memory.peakMiB} MiB**; push ${memory.pushMiBps} MiB/s, pull ${memory.pullMiBps} MiB/s.
 ${handWrittenNotes(report)}`;
   writeFileSync(report, md);
