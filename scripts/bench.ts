@@ -124,8 +124,8 @@ A manifest GET with a bearer token runs at ${(ratio * 100).toFixed(0)}% of the a
 
 Throughput on this VM moves with its neighbours, its page cache and the client sharing the two cores; the CPU time
 each server spends per GiB is a second view. It moves little for pulls; for pushes it includes the system time of
-first touches of page-cache memory (see the notes), which moves from run to run. ${COST_BLOBS} blobs of ${COST_BLOB_MIB} MiB, each pushed (POST, then one streamed PUT)
-and pulled twice, on each registry; user and system seconds of the server process (every thread) per GiB, from
+first touches of page-cache memory (see the notes), which moves from run to run.
+${COST_BLOBS} blobs of ${COST_BLOB_MIB} MiB, each pushed (POST, then one streamed PUT) and pulled twice, on each registry; user and system seconds of the server process (every thread) per GiB, from
 \`/proc/<pid>/stat\`. Anchorage hashes what it receives (SHA-256) and fsyncs each blob, as distribution does.
 
 \`\`\`
