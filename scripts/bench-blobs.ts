@@ -26,6 +26,9 @@ export interface Registry {
 export interface CpuCost {
   pushSecondsPerGiB: number;
   pullSecondsPerGiB: number;
+  /** Medians over the same transfers: one client, one transfer at a time, several in a row. */
+  pushMiBps: number;
+  pullMiBps: number;
 }
 
 /**
@@ -86,27 +89,34 @@ export function pullBlob(registry: Registry, repository: string, digest: string,
   });
 }
 
-/** The server's CPU seconds per GiB over `blobs` pushes of `mib` MiB, each then pulled twice. */
+/** The server's CPU seconds per GiB, and the MiB/s, over `blobs` pushes of `mib` MiB, each then pulled twice. */
 export async function cpuCost(registry: Registry, blobs: number, mib: number): Promise<CpuCost> {
   const pushed: ReturnType<typeof repeatedBlob>[] = [];
+  const pushRates: number[] = [];
+  const pullRates: number[] = [];
   let push = 0;
   let pull = 0;
   for (let i = 0; i < blobs; i++) {
     const blob = repeatedBlob(mib, 1000 + i);
     const before = cpuSeconds(registry.pid);
-    await pushBlob(registry, 'bench/cost', blob);
+    pushRates.push(await pushBlob(registry, 'bench/cost', blob));
     push += cpuSeconds(registry.pid) - before;
     pushed.push(blob);
   }
   for (const blob of pushed) {
     for (let i = 0; i < 2; i++) {
       const before = cpuSeconds(registry.pid);
-      await pullBlob(registry, 'bench/cost', blob.digest, blob.size);
+      pullRates.push(await pullBlob(registry, 'bench/cost', blob.digest, blob.size));
       pull += cpuSeconds(registry.pid) - before;
     }
   }
   const gib = (blobs * mib) / 1024;
-  return { pushSecondsPerGiB: round(push / gib), pullSecondsPerGiB: round(pull / (2 * gib)) };
+  return {
+    pushSecondsPerGiB: round(push / gib),
+    pullSecondsPerGiB: round(pull / (2 * gib)),
+    pushMiBps: median(pushRates),
+    pullMiBps: median(pullRates),
+  };
 }
 
 /** Runs `work` against Debian's docker-registry, configured as ../shared/bench/vs-distribution.sh configures it. */
@@ -153,6 +163,11 @@ function auth(registry: Registry): Record<string, string> {
 
 function mibps(bytes: number, started: number): number {
   return Math.round(bytes / 2 ** 20 / ((performance.now() - started) / 1000));
+}
+
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 function round(x: number): number {

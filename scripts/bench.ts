@@ -120,18 +120,27 @@ ${row('manifest GET, bearer token', auth.manifestBearer)}
 
 A manifest GET with a bearer token runs at ${(ratio * 100).toFixed(0)}% of the anonymous rate.
 
-## Server CPU per GiB
+## Server CPU per GiB, and repeated transfers
 
 Throughput on this VM moves with its neighbours, its page cache and the client sharing the two cores; the CPU time
 each server spends per GiB is a second view. It moves little for pulls; for pushes it includes the system time of
-first touches of page-cache memory (see the notes), which moves from run to run.
-${COST_BLOBS} blobs of ${COST_BLOB_MIB} MiB, each pushed (POST, then one streamed PUT) and pulled twice, on each registry; user and system seconds of the server process (every thread) per GiB, from
-\`/proc/<pid>/stat\`. Anchorage hashes what it receives (SHA-256) and fsyncs each blob, as distribution does.
+first touches of page-cache memory (see the notes), which moves from run to run. On each registry, ${COST_BLOBS}
+blobs of ${COST_BLOB_MIB} MiB, each pushed (POST, then one streamed PUT) and pulled twice; user and system seconds
+of the server process (every thread) per GiB, from \`/proc/<pid>/stat\`. Anchorage hashes what it receives
+(SHA-256) and fsyncs each blob, as distribution does.
 
 \`\`\`
 ${'CPU seconds per GiB'.padEnd(24)}${'ours'.padStart(8)}${'distribution'.padStart(14)}${'ours/dist'.padStart(11)}
-${costRow('push', cost.ours.pushSecondsPerGiB, cost.distribution.pushSecondsPerGiB)}
-${costRow('pull', cost.ours.pullSecondsPerGiB, cost.distribution.pullSecondsPerGiB)}
+${costRow('push', cost.ours.pushSecondsPerGiB, cost.distribution.pushSecondsPerGiB, 2)}
+${costRow('pull', cost.ours.pullSecondsPerGiB, cost.distribution.pullSecondsPerGiB, 2)}
+\`\`\`
+
+The same transfers timed (medians; the comparison above times one pull per alternation, in a fresh client):
+
+\`\`\`
+${'MiB/s'.padEnd(24)}${'ours'.padStart(8)}${'distribution'.padStart(14)}${'ours/dist'.padStart(11)}
+${costRow('push', cost.ours.pushMiBps, cost.distribution.pushMiBps, 0)}
+${costRow('pull', cost.ours.pullMiBps, cost.distribution.pullMiBps, 0)}
 \`\`\`
 
 ## Memory
@@ -142,8 +151,8 @@ ${handWrittenNotes(report)}`;
   writeFileSync(report, md);
 }
 
-function costRow(name: string, ours: number, distribution: number): string {
-  return `${name.padEnd(24)}${ours.toFixed(2).padStart(8)}${distribution.toFixed(2).padStart(14)}${(ours / distribution).toFixed(2).padStart(11)}`;
+function costRow(name: string, ours: number, distribution: number, decimals: number): string {
+  return `${name.padEnd(24)}${ours.toFixed(decimals).padStart(8)}${distribution.toFixed(decimals).padStart(14)}${(ours / distribution).toFixed(2).padStart(11)}`;
 }
 
 /** The analysis people add under a `## Notes` heading at the end of the report outlives the run that rewrites the figures. */
