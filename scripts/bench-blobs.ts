@@ -1,7 +1,7 @@
 /**
- * Blob transfers for `npm run bench`, and what they cost the server: its CPU seconds (user and system, every
- * thread) per GiB pushed and pulled, for Anchorage and for the CNCF distribution registry. On a shared 2-core VM
- * throughput moves with the neighbours, the page cache and the client; the server's own CPU per byte does not.
+ * Blob transfers for `npm run bench`: pushes and pulls repeated by one client against Anchorage and against the
+ * CNCF distribution registry, timed, with the server's CPU seconds (user and system, every thread) per GiB. They
+ * show the servers apart from the comparison's one fresh-client pull per alternation.
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -23,7 +23,16 @@ export interface Registry {
   authorization?: string;
 }
 
-export interface CpuCost {
+/** A blob generated for the bench: one random piece repeated, the first copy marked to make its digest its own. */
+export interface GeneratedBlob {
+  piece: Buffer;
+  first: Buffer;
+  pieces: number;
+  size: number;
+  digest: string;
+}
+
+export interface TransferFigures {
   pushSecondsPerGiB: number;
   pullSecondsPerGiB: number;
   /** Medians over the same transfers: one client, one transfer at a time, several in a row. */
@@ -35,7 +44,7 @@ export interface CpuCost {
  * A blob of `mib` MiB made of one random 4 MiB piece repeated, so that it is streamed and never whole in memory;
  * `seed` makes its first bytes, and so its digest, its own.
  */
-export function repeatedBlob(mib: number, seed: number): { piece: Buffer; first: Buffer; pieces: number; size: number; digest: string } {
+export function repeatedBlob(mib: number, seed: number): GeneratedBlob {
   const piece = randomBytes(PIECE);
   const first = Buffer.from(piece);
   first.writeUInt32BE(seed, 0);
@@ -46,7 +55,7 @@ export function repeatedBlob(mib: number, seed: number): { piece: Buffer; first:
 }
 
 /** Pushes a blob as docker does: POST opens an upload, one streamed PUT with `?digest=` fills and closes it; MiB/s. */
-export async function pushBlob(registry: Registry, repository: string, blob: ReturnType<typeof repeatedBlob>): Promise<number> {
+export async function pushBlob(registry: Registry, repository: string, blob: GeneratedBlob): Promise<number> {
   const started = performance.now();
   const location = await new Promise<URL>((done, fail) => {
     const url = new URL(`/v2/${repository}/blobs/uploads/`, registry.url);
@@ -89,9 +98,9 @@ export function pullBlob(registry: Registry, repository: string, digest: string,
   });
 }
 
-/** The server's CPU seconds per GiB, and the MiB/s, over `blobs` pushes of `mib` MiB, each then pulled twice. */
-export async function cpuCost(registry: Registry, blobs: number, mib: number): Promise<CpuCost> {
-  const pushed: ReturnType<typeof repeatedBlob>[] = [];
+/** `blobs` pushes of `mib` MiB, each then pulled twice: the median MiB/s and the server's CPU seconds per GiB. */
+export async function repeatedTransfers(registry: Registry, blobs: number, mib: number): Promise<TransferFigures> {
+  const pushed: GeneratedBlob[] = [];
   const pushRates: number[] = [];
   const pullRates: number[] = [];
   let push = 0;
