@@ -30,21 +30,31 @@ options for every command:
   --data-dir DIR  --host HOST  --port PORT  --no-tls  --registry-domain DOMAIN
   --tls-name NAME  --log-requests  --log-level LEVEL`;
 
+const OPTIONS = {
+  ...CONFIG_OPTIONS,
+  help: { type: 'boolean', short: 'h' },
+  'dry-run': { type: 'boolean' },
+  grace: { type: 'string' },
+  'anonymous-pull': { type: 'string' },
+  'gc-untagged': { type: 'string' },
+} as const;
+
+/**
+ * A kid is a base64url thumbprint, so one in 64 begins with '-', and the parser would take it for an option.
+ * The argument after `keys remove` is always the kid: it moves behind `--`, where the parser reads it as a positional.
+ */
+function kidAsPositional(argv: string[]): string[] {
+  const at = argv.findIndex((arg, i) => arg === 'remove' && argv[i - 1] === 'keys');
+  const kid = argv[at + 1];
+  if (at < 0 || kid === undefined || !kid.startsWith('-') || kid === '--') return argv;
+  if (kid.replace(/^--?/, '').split('=')[0]! in OPTIONS || kid === '-h') return argv;
+  return [...argv.slice(0, at + 1), ...argv.slice(at + 2).filter((arg) => arg !== '--'), '--', kid];
+}
+
 async function main(argv: string[]): Promise<void> {
   // The kube commands have options of their own, which the parser below would refuse.
   if (argv[0] === 'kube') return kubeCommand(argv.slice(1));
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      ...CONFIG_OPTIONS,
-      help: { type: 'boolean', short: 'h' },
-      'dry-run': { type: 'boolean' },
-      grace: { type: 'string' },
-      'anonymous-pull': { type: 'string' },
-      'gc-untagged': { type: 'string' },
-    },
-  });
+  const { values, positionals } = parseArgs({ args: kidAsPositional(argv), allowPositionals: true, options: OPTIONS });
   const [command, ...rest] = positionals;
   if (values.help || !command) {
     console.log(USAGE);

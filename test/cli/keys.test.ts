@@ -50,5 +50,8 @@ describe('anchorage keys', () => {
     assert.equal(unknown.code, 1);
     assert.equal(unknown.stderr.trim().split('\n').length, 1);
     assert.match(unknown.stderr, /no signing key nope/);
+    const dashed = await cli('keys', 'remove', '-q3nope');
+    assert.equal(dashed.code, 1);
+    assert.match(dashed.stderr, /^anchorage: no signing key -q3nope;/, 'a kid may begin with a dash: it is still read as the kid');
   });
 });
