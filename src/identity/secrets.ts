@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { ALPHANUMERIC, randomText } from '../crypto/random-text.js';
 
 /**
  * Client secrets: generated here (never chosen by a person), shown once, stored hashed (crypto/secret-hash).
@@ -6,21 +6,14 @@ import { randomInt } from 'node:crypto';
  * 3 of 62 and 35 of 65 characters, about 228 bits.
  */
 
-const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 /** `~`, `_` and `.` survive shells, URLs, docker config files and Kubernetes secrets unquoted. */
 const SECRET_ALPHABET = `${ALPHANUMERIC}~_.`;
 const SECRET_BODY_LENGTH = 35;
 const HINT_LENGTH = 3;
 
-function randomChars(alphabet: string, length: number): string {
-  let out = '';
-  for (let i = 0; i < length; i++) out += alphabet[randomInt(alphabet.length)];
-  return out;
-}
-
 /** A new secret; its first characters are alphanumeric so that it never reads as a command-line option. */
 export function newClientSecret(): string {
-  return `${randomChars(ALPHANUMERIC, HINT_LENGTH)}8Q~${randomChars(SECRET_ALPHABET, SECRET_BODY_LENGTH)}`;
+  return `${randomText(ALPHANUMERIC, HINT_LENGTH)}8Q~${randomText(SECRET_ALPHABET, SECRET_BODY_LENGTH)}`;
 }
 
 export function secretHint(secret: string): string {
