@@ -3,10 +3,11 @@ import type { SecretBox } from '../crypto/secret-box.js';
 import type { IdentityService } from '../identity/types.js';
 import type { Rbac } from '../rbac/types.js';
 import { ArmError, invalidParameter, resourceNotFound } from './errors.js';
-import { CLUSTER_TYPE, resourceId } from './resource-ids.js';
+import { CLUSTER_TYPE, parseScope, resourceId } from './resource-ids.js';
 import type { ResourceRecord, ResourceStore } from './resource-store.js';
 import { checkLocation, checkTags, type ResourceTypeService, type SubscriptionService } from './subscriptions.js';
 
+const USER_ASSIGNED_IDENTITY_TYPE = 'Microsoft.ManagedIdentity/userAssignedIdentities';
 /** The Kubernetes version a cluster reports when its PUT names none. */
 const DEFAULT_KUBERNETES_VERSION = '1.29.7';
 const DEFAULT_AGENT_POOL = { name: 'nodepool1', count: 1, vmSize: 'Standard_DS2_v2', osType: 'Linux', mode: 'System' };
@@ -58,7 +59,7 @@ export interface ClusterState {
     userAssignedIdentities?: Record<string, { principalId: string; clientId: string }>;
   };
   kubelet?: ManagedIdentityRef;
-  /** Object ids of the principals created for this cluster, deleted with it. */
+  /** Object ids of the principals made for this cluster (or first made for another), deleted with the last cluster using them. */
   ownedPrincipals: string[];
 }
 
@@ -161,7 +162,7 @@ export class ManagedClusterService implements ResourceTypeService {
   /** Removes the cluster, the principals created for it with their assignments, and assignments at or below it. */
   async deleteRecord(record: ResourceRecord): Promise<void> {
     const state = record.state as ClusterState;
-    await this.deletePrincipals(state.ownedPrincipals);
+    await this.deletePrincipals(state.ownedPrincipals, record);
     this.store.deleteResource(record.subscriptionId, record.resourceGroup, record.type, record.name);
     await this.rbac.deleteAssignmentsOf({ scopePrefix: resourceId(record.subscriptionId, record.resourceGroup, CLUSTER_TYPE, record.name) });
   }
@@ -224,9 +225,14 @@ export class ManagedClusterService implements ResourceTypeService {
       state.ownedPrincipals.push(control.objectId);
       state.identity = { type: 'SystemAssigned', principalId: control.objectId, tenantId: control.tenantId };
     } else {
-      // There is no Microsoft.ManagedIdentity provider here: the identities a PUT names are made with the cluster.
+      // There is no Microsoft.ManagedIdentity provider here: the identity a PUT names is made with the first cluster
+      // that names it, and other clusters may name it too (deletePrincipals keeps it while one does).
       const named = Object.keys(checkObject((c.identity as { userAssignedIdentities?: unknown }).userAssignedIdentities ?? {}, 'identity.userAssignedIdentities'));
       if (named.length !== 1) throw invalidParameter('identity.userAssignedIdentities must name exactly one identity.');
+      const scope = parseScope(named[0]!);
+      if (scope.kind !== 'resource' || scope.type.toLowerCase() !== USER_ASSIGNED_IDENTITY_TYPE.toLowerCase() || !scope.name || scope.child.length > 0) {
+        throw invalidParameter(`'${named[0]}' in identity.userAssignedIdentities is not the id of a user-assigned identity: use /subscriptions/{id}/resourceGroups/{group}/providers/${USER_ASSIGNED_IDENTITY_TYPE}/{name}.`);
+      }
       const control = await this.identity.createManagedIdentity({ displayName: named[0]!.split('/').pop()!, resourceId: named[0]! });
       state.ownedPrincipals.push(control.objectId);
       state.identity = {
@@ -235,17 +241,38 @@ export class ManagedClusterService implements ResourceTypeService {
       };
     }
     const kubeletName = `${c.name}-agentpool`;
-    const kubeletResourceId = `/subscriptions/${c.subscriptionId}/resourcegroups/${c.nodeResourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${kubeletName}`;
+    const kubeletResourceId = `/subscriptions/${c.subscriptionId}/resourcegroups/${c.nodeResourceGroup}/providers/${USER_ASSIGNED_IDENTITY_TYPE}/${kubeletName}`;
     const kubelet = await this.identity.createManagedIdentity({ displayName: kubeletName, resourceId: kubeletResourceId });
     state.ownedPrincipals.push(kubelet.objectId);
     state.kubelet = { resourceId: kubeletResourceId, clientId: kubelet.appId, objectId: kubelet.objectId };
   }
 
-  private async deletePrincipals(objectIds: string[]): Promise<void> {
+  /**
+   * Deletes principals made for a cluster (with their role assignments), except those another cluster still uses:
+   * a user-assigned identity, or a service principal brought by servicePrincipalProfile, can serve several clusters.
+   */
+  private async deletePrincipals(objectIds: string[], deleting?: ResourceRecord): Promise<void> {
+    const inUse = this.principalsInUse(deleting);
     for (const objectId of objectIds) {
+      if (inUse.has(objectId)) continue;
       await this.identity.deletePrincipal(objectId);
       await this.rbac.deleteAssignmentsOf({ principalId: objectId });
     }
+  }
+
+  /** The object ids of every principal that a stored cluster, other than `except`, authenticates with. */
+  private principalsInUse(except?: ResourceRecord): Set<string> {
+    const inUse = new Set<string>();
+    for (const { subscriptionId } of this.store.subscriptions()) {
+      for (const record of this.store.resources({ subscriptionId, type: CLUSTER_TYPE })) {
+        if (except && record.subscriptionId === except.subscriptionId && record.resourceGroup === except.resourceGroup && record.name === except.name) continue;
+        const state = record.state as ClusterState;
+        for (const id of [...state.ownedPrincipals, state.identity?.principalId, state.kubelet?.objectId, state.servicePrincipal?.objectId]) {
+          if (id) inUse.add(id);
+        }
+      }
+    }
+    return inUse;
   }
 
   private view(record: ResourceRecord<ClusterState>): ManagedCluster {

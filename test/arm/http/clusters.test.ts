@@ -74,6 +74,34 @@ describe('resource manager: Microsoft.ContainerService/managedClusters', () => {
     assert.equal((await s.call('PUT', clusterPath('badCluster'), { body: { properties: {} } })).json.error.code, 'LocationRequired');
   });
 
+  it('keeps a user-assigned identity, and its role assignments, while another cluster still uses it', async () => {
+    const uai = `/subscriptions/${s.info.subscriptionId}/resourceGroups/${s.info.demo.resourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/shared`;
+    const body = { location: 'eastus', identity: { type: 'UserAssigned', userAssignedIdentities: { [uai]: {} } } };
+    const first = await s.call('PUT', clusterPath('sharingOne'), { body });
+    const second = await s.call('PUT', clusterPath('sharingTwo'), { body });
+    assert.equal(first.status, 201);
+    assert.equal(second.status, 201);
+    const principalId = first.json.identity.userAssignedIdentities[uai].principalId;
+    assert.ok(principalId);
+    assert.equal(second.json.identity.userAssignedIdentities[uai].principalId, principalId, 'both clusters name the one identity');
+    await s.app.rbac.createAssignment({ name: '2b2c3d4e-0000-4000-8000-000000000003', scope: `${rg}/providers/Microsoft.ContainerRegistry/registries/${s.info.demo.registry}`, roleDefinitionName: ROLE_IDS.acrPull, principalId });
+    const assignments = () => s.app.rbac.listAssignments({ scope: '/', mode: 'atAndBelow', principalId });
+
+    assert.equal((await s.call('DELETE', clusterPath('sharingTwo'))).status, 200);
+    assert.ok(await s.app.identity.principalByObjectId(principalId), 'sharingOne still uses the identity');
+    assert.equal((await assignments()).length, 1);
+    assert.equal((await s.call('DELETE', clusterPath('sharingOne'))).status, 200);
+    assert.equal(await s.app.identity.principalByObjectId(principalId), undefined, 'the last cluster using it takes it along');
+    assert.deepEqual(await assignments(), []);
+
+    for (const key of ['', `${rg}/providers/Microsoft.ContainerService/managedClusters/sharingOne`, `${uai}/extra`, 'control']) {
+      const bad = await s.call('PUT', clusterPath('sharingBad'), { body: { ...body, identity: { type: 'UserAssigned', userAssignedIdentities: { [key]: {} } } } });
+      assert.equal(bad.status, 400, key);
+      assert.equal(bad.json.error.code, 'InvalidParameter', key);
+      assert.match(bad.json.error.message, /not the id of a user-assigned identity/, key);
+    }
+  });
+
   it('lists clusters, returns a kubeconfig, and deletes a cluster with its principals and assignments', async () => {
     const created = await s.call('PUT', clusterPath('shortLived'), { body: { location: 'eastus' } });
     const appId = created.json.properties.servicePrincipalProfile.clientId;
