@@ -21,8 +21,15 @@ export class RoleAssignmentService {
     private readonly store: ResourceStore,
   ) {}
 
-  async create(scope: string, name: string, body: { roleDefinitionId?: unknown; principalId?: unknown; principalType?: unknown; description?: unknown }, createdBy: string): Promise<RoleAssignment> {
+  async create(scope: string, name: string, body: { roleDefinitionId?: unknown; principalId?: unknown; principalType?: unknown; description?: unknown; scope?: unknown; condition?: unknown }, createdBy: string): Promise<RoleAssignment> {
     this.checkScopeExists(scope);
+    if (body.scope !== undefined && body.scope !== null && (typeof body.scope !== 'string' || normalizeScope(body.scope).toLowerCase() !== normalizeScope(scope).toLowerCase())) {
+      throw new ArmError(400, 'InvalidCreateRoleAssignmentRequest', `The role assignment scope '${String(body.scope)}' must match the scope specified on the URI '${scope}'.`);
+    }
+    // Storing a condition that is never evaluated would grant more than the caller asked for.
+    if (body.condition !== undefined && body.condition !== null) {
+      throw new ArmError(400, 'InvalidRoleAssignmentCondition', 'Role assignment conditions (ABAC) are not supported here: assign the role without properties.condition, at the narrowest scope that fits.');
+    }
     if (typeof body.roleDefinitionId !== 'string') throw new ArmError(400, 'InvalidRoleDefinitionId', 'The role definition ID is required in properties.roleDefinitionId.');
     const roleId = ROLE_DEFINITION_ID.exec(body.roleDefinitionId.trim())?.[1];
     if (!roleId) throw new ArmError(400, 'InvalidRoleDefinitionId', `The role definition ID '${body.roleDefinitionId}' is not valid.`);

@@ -126,6 +126,16 @@ describe('resource manager: Microsoft.Authorization role definitions and assignm
     assert.equal(noResource.status, 404);
     assert.equal(noResource.json.error.code, 'ResourceNotFound');
     assert.equal((await s.call('PUT', at(), { body: { properties: 'x' } })).status, 400);
+
+    const elsewhere = await s.call('PUT', at(), body({ scope: sub }));
+    assert.equal(elsewhere.status, 400);
+    assert.equal(elsewhere.json.error.code, 'InvalidCreateRoleAssignmentRequest');
+    const conditional = await s.call('PUT', at(), body({ condition: "@Resource[Microsoft.ContainerRegistry/registries/repositories:name] StringStartsWith 'team-a/'", conditionVersion: '2.0' }));
+    assert.equal(conditional.status, 400, 'a condition that would not be enforced is refused, never dropped');
+    assert.equal(conditional.json.error.code, 'InvalidRoleAssignmentCondition');
+    const sameScope = await s.call('PUT', at(), body({ scope: acr.toUpperCase(), condition: null }));
+    assert.equal(sameScope.status, 201, 'the URI\'s scope, in any case, and a null condition are what az sends');
+    assert.equal((await s.call('DELETE', `${assignmentsAt(acr)}/${sameScope.json.name}`)).status, 200);
   });
 
   it('forbids creating an assignment without Owner or User Access Administrator at the scope (403 AuthorizationFailed)', async () => {
