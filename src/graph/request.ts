@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { readRequestBody, RequestBodyTooLarge } from '../server/request-body.js';
+import { readRequestBody, RequestBodyStalled, RequestBodyTooLarge } from '../server/request-body.js';
 import { badRequest, GraphError } from './errors.js';
 
 const JSON_LIMIT = 256 * 1024;
@@ -14,6 +14,7 @@ export async function readJsonObject(req: IncomingMessage): Promise<JsonObject> 
     text = (await readRequestBody(req, JSON_LIMIT)).toString('utf8');
   } catch (err) {
     if (err instanceof RequestBodyTooLarge) throw new GraphError(413, 'Request_EntityTooLarge', err.message);
+    if (err instanceof RequestBodyStalled) throw new GraphError(408, 'RequestTimeout', err.message);
     throw err;
   }
   if (text.trim() === '') return {};

@@ -1,21 +1,71 @@
 import type { IncomingMessage } from 'node:http';
 
+/**
+ * How long a small body may stop arriving before the request is answered with an error: a client whose
+ * Content-Length promises more than it sends would otherwise hold the request open until the socket times out.
+ */
+const BODY_IDLE_MS = 30_000;
+
 export class RequestBodyTooLarge extends Error {
   constructor(readonly limit: number) {
     super(`the request body exceeds ${limit} bytes`);
   }
 }
 
-/** Reads a small request body whole (forms, JSON); past `limit` bytes it stops reading and throws RequestBodyTooLarge. */
-export async function readRequestBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) throw new RequestBodyTooLarge(limit);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new RequestBodyTooLarge(limit);
-    chunks.push(chunk);
+/** The body stopped arriving before its end; the client gets an error in its protocol's format (status 408). */
+export class RequestBodyStalled extends Error {
+  constructor(readonly idleMs: number) {
+    super(`the request body stopped arriving: nothing came for ${idleMs / 1000} s before its end (is Content-Length right?)`);
   }
-  return Buffer.concat(chunks, size);
+}
+
+/** The client hung up before its body ended: there is nobody left to answer. */
+export class RequestBodyAborted extends Error {
+  constructor() {
+    super('the client closed the connection before the request body ended');
+  }
+}
+
+/**
+ * Reads a small request body whole (forms, JSON, manifests). Past `limit` bytes it stops and throws
+ * RequestBodyTooLarge; a body that stalls for `idleMs` throws RequestBodyStalled; a hang-up, RequestBodyAborted.
+ */
+export function readRequestBody(req: IncomingMessage, limit: number, idleMs = BODY_IDLE_MS): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) return Promise.reject(new RequestBodyTooLarge(limit));
+  if (req.readableEnded) return Promise.resolve(Buffer.alloc(0));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const settle = (err: Error | null): void => {
+      clearTimeout(idle);
+      req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+      if (err) {
+        // Whatever else the client sends is read and dropped, so that the answer reaches it.
+        req.resume();
+        reject(err);
+      } else {
+        resolve(Buffer.concat(chunks, size));
+      }
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) return settle(new RequestBodyTooLarge(limit));
+      chunks.push(chunk);
+      idle.refresh();
+    };
+    const onEnd = (): void => settle(null);
+    const onError = (): void => settle(new RequestBodyAborted());
+    const onClose = (): void => settle(req.complete ? null : new RequestBodyAborted());
+    const idle = setTimeout(() => settle(new RequestBodyStalled(idleMs)), idleMs);
+    req.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+  });
+}
+
+/** A client that hangs up mid-request is not a server error: nothing is answered, and nothing logged above debug. */
+export function isClientGone(err: unknown, req: IncomingMessage): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  // A request stream is also destroyed once its body has been read whole: only an incomplete one means a hang-up.
+  return err instanceof RequestBodyAborted || (req.destroyed && !req.complete) || req.socket.destroyed
+    || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'EPIPE';
 }

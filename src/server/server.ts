@@ -10,10 +10,13 @@ import { GraphHttpPlane } from '../graph/plane.js';
 import { IdentityHttpPlane } from '../identity/http/plane.js';
 import { ArmPlane } from '../arm/http/plane.js';
 import type { Anchorage } from './anchorage.js';
+import { isClientGone } from './request-body.js';
 import type { HttpPlane } from './plane.js';
 
 /** How often the server rereads the registries, to serve ones created or deleted by another process. */
 const RECONCILE_MS = 2_000;
+/** How long a connection may carry nothing, neither way, mid-request, before it is closed. */
+const SOCKET_IDLE_MS = 120_000;
 
 export interface RunningServer {
   url: string;
@@ -51,6 +54,11 @@ export async function startServer(app: Anchorage, tls: TlsMaterial | undefined, 
     const plane = planes.find((p) => p.claims(path));
     if (plane) {
       plane.handle(req, res).catch((err: unknown) => {
+        if (isClientGone(err, req)) {
+          log.debug({ plane: plane.name, method: req.method, url: req.url }, 'the client hung up mid-request');
+          res.destroy();
+          return;
+        }
         log.error({ err, plane: plane.name, method: req.method, url: req.url }, 'request failed');
         if (!res.headersSent) res.writeHead(500).end();
         else res.destroy();
@@ -64,7 +72,10 @@ export async function startServer(app: Anchorage, tls: TlsMaterial | undefined, 
     const server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, onRequest) : createHttpServer(onRequest);
     server.keepAliveTimeout = 65_000;
     server.headersTimeout = 66_000;
+    // A blob upload may rightly take hours, so no limit on a whole request; a connection on which nothing moves
+    // for SOCKET_IDLE_MS is closed instead (a stalled upload is cut back to where the request found it, to resume).
     server.requestTimeout = 0;
+    server.timeout = SOCKET_IDLE_MS;
     return server;
   };
 

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { RbacError } from '../../rbac/types.js';
 import { RegistryError } from '../../registry/errors.js';
 import type { HttpPlane } from '../../server/plane.js';
-import { readRequestBody, RequestBodyTooLarge } from '../../server/request-body.js';
+import { isClientGone, readRequestBody, RequestBodyStalled, RequestBodyTooLarge } from '../../server/request-body.js';
 import { ArmError, invalidRequestContent } from '../errors.js';
 import type { ResourceManager } from '../resource-manager.js';
 import { authenticate } from './authenticate.js';
@@ -71,6 +71,7 @@ export class ArmPlane implements HttpPlane {
       const result = await handler(call);
       sendArmJson(req, res, result.status, result.body);
     } catch (err) {
+      if (isClientGone(err, req)) throw err;
       sendArmError(req, res, this.toArmError(err, req));
     }
   }
@@ -112,6 +113,7 @@ async function readJsonObject(req: IncomingMessage): Promise<Record<string, unkn
     text = (await readRequestBody(req, BODY_LIMIT)).toString('utf8');
   } catch (err) {
     if (err instanceof RequestBodyTooLarge) throw new ArmError(413, 'RequestEntityTooLarge', `The request body exceeds ${BODY_LIMIT} bytes.`);
+    if (err instanceof RequestBodyStalled) throw new ArmError(408, 'RequestTimeout', `The request timed out: ${err.message}.`);
     throw err;
   }
   if (text.trim() === '') return {};

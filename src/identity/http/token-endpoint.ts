@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readRequestBody, RequestBodyTooLarge } from '../../server/request-body.js';
+import { readRequestBody, RequestBodyStalled, RequestBodyTooLarge } from '../../server/request-body.js';
 import { IdentityError, type Authority, type IdentityService } from '../types.js';
 import { methodNotAccepted, missingParameter, OAuth2Error, oauth2ErrorOf, sendOAuth2Error, sendOAuth2Json } from './oauth2-errors.js';
 
@@ -18,6 +18,7 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
     return new URLSearchParams((await readRequestBody(req, FORM_LIMIT)).toString('utf8'));
   } catch (err) {
     if (err instanceof RequestBodyTooLarge) throw new OAuth2Error('invalid_request', 90015, 'The request body is too large.');
+    if (err instanceof RequestBodyStalled) throw new OAuth2Error('invalid_request', 9002313, `Invalid request. Request is malformed or invalid: ${err.message}.`);
     throw err;
   }
 }

@@ -1,25 +1,20 @@
 import type { IncomingMessage } from 'node:http';
+import { readRequestBody, RequestBodyStalled, RequestBodyTooLarge } from '../../server/request-body.js';
 import { RegistryError } from '../errors.js';
 import type { Page } from '../metadata.js';
 import type { ByteRange } from '../storage/blob-store.js';
 import type { ChunkInfo } from '../uploads.js';
 
-/** Reads a whole request body up to `limit` bytes; beyond it, 413 before anything more is read. */
+/** Reads a whole request body up to `limit` bytes (manifests, forms, JSON), with the registry's errors. */
 export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = contentLength(req);
-  if (declared !== undefined && declared > limit) throw tooLarge(limit);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw tooLarge(limit);
-    chunks.push(chunk);
+  contentLength(req);
+  try {
+    return await readRequestBody(req, limit);
+  } catch (err) {
+    if (err instanceof RequestBodyTooLarge) throw new RegistryError('TOO_LARGE', `the body exceeds the limit of ${limit} bytes`, { limit });
+    if (err instanceof RequestBodyStalled) throw new RegistryError('SIZE_INVALID', err.message, undefined, 408);
+    throw err;
   }
-  return Buffer.concat(chunks, size);
-}
-
-function tooLarge(limit: number): RegistryError {
-  return new RegistryError('TOO_LARGE', `the body exceeds the limit of ${limit} bytes`, { limit });
 }
 
 export function contentLength(req: IncomingMessage): number | undefined {

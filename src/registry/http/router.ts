@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { isClientGone } from '../../server/request-body.js';
 import { RegistryError } from '../errors.js';
 import type { RegistryRecord } from '../metadata.js';
 import { checkRepositoryName } from '../names.js';
@@ -87,10 +88,4 @@ function decode(segment: string): string {
   } catch {
     throw new RegistryError('NAME_INVALID', `invalid percent-encoding in ${JSON.stringify(segment)}`);
   }
-}
-
-/** A client that hangs up mid-body is not a server error. */
-function isClientGone(err: unknown, req: IncomingMessage): boolean {
-  const code = (err as NodeJS.ErrnoException).code;
-  return req.destroyed || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'EPIPE';
 }
