@@ -55,8 +55,10 @@ export class RegistryTokens {
     return (await this.sign(loginServer, subject.kind === 'principal' ? subject.objectId : subject.stamp.username, claims, REFRESH_TOKEN_LIFETIME_S)).token;
   }
 
-  async signAccessToken(loginServer: string, subject: string, access: ResourceActions[]): Promise<{ token: string; issuedAt: Date; expiresIn: number }> {
-    return this.sign(loginServer, subject, { version: '1.0', access, roles: [] as string[], grant_type: 'access_token' }, ACCESS_TOKEN_LIFETIME_S);
+  /** `notAfter` (epoch seconds) shortens the lifetime: a token made from another token must not outlive it. */
+  async signAccessToken(loginServer: string, subject: string, access: ResourceActions[], notAfter?: number): Promise<{ token: string; issuedAt: Date; expiresIn: number }> {
+    const lifetimeS = notAfter === undefined ? ACCESS_TOKEN_LIFETIME_S : Math.max(0, Math.min(ACCESS_TOKEN_LIFETIME_S, notAfter - Math.floor(Date.now() / 1000)));
+    return this.sign(loginServer, subject, { version: '1.0', access, roles: [] as string[], grant_type: 'access_token' }, lifetimeS);
   }
 
   /** Checks a token's signature (ES256, a key of the ring by kid), issuer, audience and lifetime. */

@@ -56,6 +56,8 @@ interface Authenticated {
   subject: string;
   /** The refresh token the caller presented. */
   refreshToken?: string;
+  /** When what the caller presented expires (epoch seconds), for a registry access token presented in place of a refresh token. */
+  notAfter?: number;
 }
 
 /**
@@ -108,7 +110,7 @@ export class RegistryTokenService {
       throw new TokenRequestError('invalid_request', `grant_type ${JSON.stringify(request.grantType)} is not supported: use refresh_token or password`);
     }
     const { granted } = await this.granter.grant(registry, who.caller, parseScopes(request.scopes));
-    const issued = await this.tokens.signAccessToken(registry.loginServer, who.subject, granted);
+    const issued = await this.tokens.signAccessToken(registry.loginServer, who.subject, granted, who.notAfter);
     const refreshToken = request.grantType === 'refresh_token' ? who.refreshToken : request.offline ? await this.newRefreshToken(registry, who) : undefined;
     return { accessToken: issued.token, expiresIn: issued.expiresIn, issuedAt: issued.issuedAt, ...(refreshToken ? { refreshToken } : {}) };
   }
@@ -155,11 +157,12 @@ export class RegistryTokenService {
   /**
    * A refresh token speaks for its subject as long as that subject is still there: the principal exists, or the
    * admin password or token password it was obtained with has not been regenerated, disabled or removed.
-   * A registry access token sent in its place (`docker login -u 00000000-... -p <access token>`) grants what it holds.
+   * A registry access token sent in its place (`docker login -u 00000000-... -p <access token>`) grants what it holds,
+   * in tokens that expire with it: exchanging one for the next must not keep access alive past a revocation.
    */
   private async fromRefreshToken(registry: RegistryRecord, token: string): Promise<Authenticated> {
     const claims = await this.verify(registry, token);
-    if (claims.grant_type === 'access_token') return { caller: { kind: 'holder', access: claims.access }, subject: claims.sub! };
+    if (claims.grant_type === 'access_token') return { caller: { kind: 'holder', access: claims.access }, subject: claims.sub!, notAfter: claims.exp! };
     if (claims.credential) {
       const credential = await this.credentials.recheck(registry, claims.credential);
       if (!credential) throw new TokenRequestError('unauthorized', `the credential of ${claims.credential.username} this refresh token was obtained with has been regenerated, disabled or removed`);

@@ -73,6 +73,15 @@ describe('registry authorization: the seed flows and their refusals', () => {
         assert.equal((await manifest(a.url, a.image, basic(NULL_GUID, refreshToken))).status, 200);
         const viaPassword = await registryToken(a.url, { grant_type: 'password', username: NULL_GUID, password: refreshToken, scope: 'repository:app:pull' });
         assert.equal((await manifest(a.url, a.image, bearer(viaPassword))).status, 200);
+
+        // An access token in place of the refresh token gives what it holds, never past its own expiry: exchanging
+        // each token for the next would otherwise keep access alive after the role or credential is gone.
+        await new Promise((r) => setTimeout(r, 1100));
+        const fromAccess = await registryToken(a.url, { grant_type: 'refresh_token', refresh_token: token, scope: 'repository:app:pull' });
+        assert.equal((await manifest(a.url, a.image, bearer(fromAccess))).status, 200);
+        assert.ok((jwtPayload(fromAccess)['exp'] as number) <= (jwtPayload(token)['exp'] as number), 'expires with the token it was made from');
+        const fromPassword = await registryToken(a.url, { grant_type: 'password', username: NULL_GUID, password: fromAccess, scope: 'repository:app:pull' });
+        assert.ok((jwtPayload(fromPassword)['exp'] as number) <= (jwtPayload(token)['exp'] as number));
       });
     }
   });
