@@ -103,11 +103,14 @@ export class RegistryTokenService {
       if (!request.refreshToken) throw new TokenRequestError('invalid_request', 'refresh_token is required with grant_type=refresh_token');
       who = await this.fromRefreshToken(registry, request.refreshToken);
     } else if (request.grantType === 'password' || request.grantType === undefined) {
+      // The ACR SDK asks for anonymous tokens with grant_type=password and no credentials at all.
       who = request.username || request.password
         ? await this.fromPassword(registry, request.username ?? '', request.password ?? '')
         : { caller: { kind: 'anonymous' }, subject: 'anonymous' };
     } else {
-      throw new TokenRequestError('invalid_request', `grant_type ${JSON.stringify(request.grantType)} is not supported: use refresh_token or password`);
+      throw new TokenRequestError('invalid_request', request.grantType === ''
+        ? 'grant_type is required in a POST: use refresh_token or password (or GET with Basic credentials)'
+        : `grant_type ${JSON.stringify(request.grantType)} is not supported: use refresh_token or password`);
     }
     const { granted } = await this.granter.grant(registry, who.caller, parseScopes(request.scopes));
     const issued = await this.tokens.signAccessToken(registry.loginServer, who.subject, granted, who.notAfter);

@@ -43,7 +43,8 @@ export const token: Handler = async ({ req, res, registry, query, services }) =>
     ? { username: basic.username, password: basic.password }
     : { username: params.get('username') ?? undefined, password: params.get('password') ?? undefined };
   const issued = await services.tokens.token(registry, {
-    grantType: req.method === 'POST' ? params.get('grant_type') ?? undefined : undefined,
+    // A POST names its grant; a GET is Basic credentials or none (anonymous pull).
+    grantType: req.method === 'POST' ? params.get('grant_type') ?? '' : undefined,
     service: params.get('service') ?? undefined,
     scopes: params.getAll('scope'),
     refreshToken: params.get('refresh_token') || undefined,

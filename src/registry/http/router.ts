@@ -72,7 +72,7 @@ export class RegistryRouter {
       await handler(request);
     } catch (err) {
       if (err instanceof RegistryError) {
-        sendRegistryError(req, res, err, err.code === 'UNSUPPORTED' ? { Allow: allowed } : {});
+        sendRegistryError(req, res, err, err.status === 405 ? { Allow: allowed } : {});
         return;
       }
       if (isClientGone(err, req)) return;

@@ -112,6 +112,7 @@ describe('registry token service: challenges and /oauth2 endpoints', () => {
 
     const refusals: Array<{ what: string; form: Record<string, string>; status: number; code: string }> = [
       { what: 'an unknown grant type', form: { grant_type: 'client_credentials' }, status: 400, code: 'UNSUPPORTED' },
+      { what: 'a POST without grant_type', form: { scope: 'repository:app:pull' }, status: 400, code: 'UNSUPPORTED' },
       { what: 'a refresh grant without a refresh token', form: { grant_type: 'refresh_token' }, status: 400, code: 'UNSUPPORTED' },
       { what: 'a refresh token that is not one', form: { grant_type: 'refresh_token', refresh_token: 'garbage' }, status: 401, code: 'UNAUTHORIZED' },
       { what: 'an unknown username', form: { grant_type: 'password', username: 'someone', password: 'x' }, status: 401, code: 'UNAUTHORIZED' },
@@ -120,8 +121,9 @@ describe('registry token service: challenges and /oauth2 endpoints', () => {
     ];
     for (const r of refusals) {
       it(`refuses ${r.what}: ${r.status} ${r.code}`, async () => {
-        const { status, body } = await postForm(`${server.registryUrl}/oauth2/token`, { service: host, ...r.form });
+        const { status, body, headers } = await postForm(`${server.registryUrl}/oauth2/token`, { service: host, ...r.form });
         assert.equal(status, r.status);
+        assert.equal(headers.get('allow'), null, 'Allow belongs to 405 only');
         assert.equal((body['errors'] as Array<{ code: string; message: string }>)[0]!.code, r.code);
       });
     }
