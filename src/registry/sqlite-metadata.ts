@@ -135,7 +135,6 @@ function toRegistry(r: RegistryRow): RegistryRecord {
 }
 
 const REPO_ID = '(SELECT id FROM repositories WHERE registry_id = ? AND name = ?)';
-const MAX_PAGE = 10_000;
 
 export class SqliteMetadataStore implements MetadataStore {
   private readonly db: Sqlite;
@@ -312,11 +311,11 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async listTags(registryId: number, repository: string, page: Page): Promise<string[]> {
-    return this.q.tags!.pluck().all(registryId, repository, page.last ?? '', Math.min(page.n ?? MAX_PAGE, MAX_PAGE)) as string[];
+    return this.q.tags!.pluck().all(registryId, repository, page.last ?? '', page.n ?? -1) as string[];
   }
 
   async listRepositories(registryId: number, page: Page): Promise<string[]> {
-    return this.q.repositories!.pluck().all(registryId, page.last ?? '', Math.min(page.n ?? MAX_PAGE, MAX_PAGE)) as string[];
+    return this.q.repositories!.pluck().all(registryId, page.last ?? '', page.n ?? -1) as string[];
   }
 
   async listReferrers(registryId: number, repository: string, subject: Digest): Promise<Descriptor[]> {

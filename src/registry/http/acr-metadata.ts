@@ -3,7 +3,7 @@ import { RegistryError } from '../errors.js';
 import type { ListQuery } from '../metadata-api/service.js';
 import { checkDigest } from '../names.js';
 import type { Handler } from './context.js';
-import { page, readBody } from './request.js';
+import { listPage, page, readBody } from './request.js';
 import { sendEmpty, sendJson } from './respond.js';
 
 /** ACR's metadata API (`/acr/v1/...`), over AcrMetadataService. */
@@ -30,18 +30,17 @@ function listQuery(query: URLSearchParams): ListQuery {
 }
 
 /** `Link: </acr/v1/...?last=X&n=N&orderby=>; rel="next"`, as ACR pages its listings. */
-function nextLink(path: string, next: string | undefined, query: URLSearchParams): Record<string, string> {
+function nextLink(path: string, next: string | undefined, query: URLSearchParams, n = query.get('n') ?? '100'): Record<string, string> {
   if (next === undefined) return {};
-  const params = new URLSearchParams({ last: next, n: query.get('n') ?? '100', orderby: query.get('orderby') ?? '' });
+  const params = new URLSearchParams({ last: next, n, orderby: query.get('orderby') ?? '' });
   return { Link: `<${path}?${params}>; rel="next"` };
 }
 
 /** GET /acr/v1/_catalog */
 export const acrCatalog: Handler = async ({ res, registry, query, services }) => {
   const p = page(query);
-  const found = p.n === 0 ? [] : await services.manifests.repositories(registry, p.n === undefined ? p : { ...p, n: p.n + 1 });
-  const shown = p.n === undefined ? found : found.slice(0, p.n);
-  sendJson(res, 200, { repositories: shown }, nextLink('/acr/v1/_catalog', shown.length < found.length ? shown[shown.length - 1] : undefined, query));
+  const { items, next } = await listPage(p, (q) => services.manifests.repositories(registry, q));
+  sendJson(res, 200, { repositories: items }, nextLink('/acr/v1/_catalog', next, query, String(p.n)));
 };
 
 /** GET, PATCH and DELETE /acr/v1/<name> */

@@ -75,15 +75,22 @@ function unsatisfiable(header: string, size: number): RegistryError {
   return new RegistryError('RANGE_INVALID', `range ${JSON.stringify(header)} is not satisfiable for a blob of ${size} bytes`, { size });
 }
 
+/** The most names a listing page holds: a client that asks for more, or for all, gets a `Link` to the rest. */
+const MAX_PAGE = 10_000;
+
 /** The `n` and `last` query parameters of the tag and catalog listings. */
-export function page(query: URLSearchParams): Page {
+export function page(query: URLSearchParams): Page & { n: number } {
   const n = query.get('n');
   const last = query.get('last');
-  const result: Page = {};
-  if (n !== null) {
-    if (!/^\d+$/.test(n)) throw new RegistryError('PAGINATION_NUMBER_INVALID', `n must be a non-negative integer, not ${JSON.stringify(n)}`);
-    result.n = Number(n);
-  }
-  if (last !== null) result.last = last;
-  return result;
+  if (n !== null && !/^\d+$/.test(n)) throw new RegistryError('PAGINATION_NUMBER_INVALID', `n must be a non-negative integer, not ${JSON.stringify(n)}`);
+  return { n: Math.min(n === null ? MAX_PAGE : Number(n), MAX_PAGE), ...(last !== null ? { last } : {}) };
+}
+
+/**
+ * A listing page is one `n` of names after `last`, and one name more is read to know whether a `Link` to the next
+ * page is due; `next` is the `last` of that page.
+ */
+export async function listPage(p: Page & { n: number }, list: (p: Page) => Promise<string[]>): Promise<{ items: string[]; next?: string }> {
+  const found = p.n === 0 ? [] : await list({ ...p, n: p.n + 1 });
+  return found.length > p.n ? { items: found.slice(0, p.n), next: found[p.n - 1]! } : { items: found };
 }

@@ -227,3 +227,46 @@ describe('registry HTTP: tags list and catalog', () => {
     });
   });
 });
+
+describe('registry HTTP: listings longer than one page of 10,000', () => {
+  let server: TestServer;
+  let client: RegistryClient;
+  const count = 10_002;
+  const names = Array.from({ length: count }, (_, i) => `n${String(i).padStart(5, '0')}`);
+
+  before(async () => {
+    server = await startTestServer();
+    client = new RegistryClient(server.registryUrl);
+    const { metadata } = server.app;
+    const content = Buffer.from('{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}');
+    const manifest = { digest: `sha256:${'a'.repeat(64)}` as const, mediaType: MEDIA.ociManifest, artifactType: null, subject: null, annotations: null, content, blobs: [], children: [] };
+    // Written through the store: ten thousand pushes over HTTP would take minutes and test nothing more.
+    for (const name of names) {
+      assert.deepEqual(await metadata.putManifest(server.registry.id, 'many/tags', { ...manifest, tag: name }), { ok: true });
+      assert.deepEqual(await metadata.putManifest(server.registry.id, `many/${name}`, manifest), { ok: true });
+    }
+  });
+  after(() => server.close());
+
+  for (const [what, path, key, expected] of [
+    ['tags', '/v2/many/tags/tags/list', 'tags', names],
+    ['the catalog', '/v2/_catalog', 'repositories', ['many/tags', ...names.map((n) => `many/${n}`)].sort()],
+    ['the ACR catalog', '/acr/v1/_catalog', 'repositories', ['many/tags', ...names.map((n) => `many/${n}`)].sort()],
+  ] as const) {
+    it(`${what}: without n, or with n past the page limit, a Link leads to the rest`, async () => {
+      for (const first of [path, `${path}?n=20000`]) {
+        const seen: string[] = [];
+        let next: string | undefined = first;
+        while (next !== undefined) {
+          const res = await client.fetch(next);
+          assert.equal(res.status, 200);
+          const page = ((await res.json()) as Record<string, string[]>)[key]!;
+          assert.ok(page.length <= 10_000);
+          seen.push(...page);
+          next = nextLink(res);
+        }
+        assert.deepEqual(seen, expected, first);
+      }
+    });
+  }
+});
