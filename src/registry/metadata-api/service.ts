@@ -160,10 +160,27 @@ function paginate<T>(items: T[], key: (t: T) => string, time: (t: T) => number, 
     const sign = query.orderby === 'timeasc' ? 1 : -1;
     sorted.sort((a, b) => sign * (time(a) - time(b)) || key(a).localeCompare(key(b)));
   }
-  const start = query.last === undefined ? 0 : sorted.findIndex((t) => key(t) === query.last) + 1;
+  // By name, `last` need not exist (deleted since the previous page): the page starts after where it would be.
+  // By time, a `last` that is gone leaves no place to go on from, so the listing ends there rather than start over.
+  const { last } = query;
+  const start = last === undefined ? 0
+    : !query.orderby ? lowerBound(sorted, (t) => key(t) > last)
+    : (sorted.findIndex((t) => key(t) === last) + 1 || sorted.length);
   const n = query.n ?? DEFAULT_PAGE;
   const page = sorted.slice(start, start + n);
   return start + n < sorted.length && page.length ? { items: page, next: key(page[page.length - 1]!) } : { items: page };
+}
+
+/** The index of the first item for which `after` holds, in items sorted so that it holds from some index on. */
+function lowerBound<T>(items: T[], after: (t: T) => boolean): number {
+  let lo = 0;
+  let hi = items.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (after(items[mid]!)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }
 
 function tagView(t: TagRecord): object {

@@ -65,6 +65,11 @@ describe('ACR metadata API and changeable attributes', () => {
       const paged = await json('/acr/v1/meta/app/_tags?n=2&orderby=timeasc');
       assert.equal((paged.body!['tags'] as unknown[]).length, 2);
       assert.match(paged.link ?? '', /^<\/acr\/v1\/meta\/app\/_tags\?last=[^&]+&n=2&orderby=timeasc>; rel="next"$/);
+      // A `last` that is not a tag (deleted since the previous page) goes on from where it would be, never from the top.
+      const names = async (query: string) => ((await json(`/acr/v1/meta/app/_tags?${query}`)).body!['tags'] as Array<{ name: string }>).map((t) => t.name);
+      assert.deepEqual(await names('last=m&n=1'), ['v1']);
+      assert.deepEqual(await names('last=zzzz'), []);
+      assert.deepEqual(await names('last=gone&orderby=timedesc'), []);
       const one = await json('/acr/v1/meta/app/_tags/v1');
       assert.deepEqual({ ...one.body, tag: undefined }, { registry: host, imageName: 'meta/app', tag: undefined });
       assert.equal((one.body!['tag'] as { digest: string }).digest, v1.digest);
