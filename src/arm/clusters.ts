@@ -5,7 +5,7 @@ import type { Rbac } from '../rbac/types.js';
 import { ArmError, invalidParameter, resourceNotFound } from './errors.js';
 import { CLUSTER_TYPE, parseScope, resourceId } from './resource-ids.js';
 import type { ResourceRecord, ResourceStore } from './resource-store.js';
-import { checkLocation, checkTags, type ResourceTypeService, type SubscriptionService } from './subscriptions.js';
+import { checkLocation, checkTags, checkUnmoved, type ResourceTypeService, type SubscriptionService } from './subscriptions.js';
 
 const USER_ASSIGNED_IDENTITY_TYPE = 'Microsoft.ManagedIdentity/userAssignedIdentities';
 /** The Kubernetes version a cluster reports when its PUT names none. */
@@ -99,10 +99,12 @@ export class ManagedClusterService implements ResourceTypeService {
       throw invalidParameter(`The cluster name '${name}' is invalid: use up to 63 letters, digits, '-' and '_', starting with a letter or digit.`);
     }
     const properties = checkObject(input.properties ?? {}, 'properties');
-    const given = Object.fromEntries(Object.entries(properties).filter(([k]) => !COMPUTED_PROPERTIES.includes(k)));
-    const tags = checkTags(input.tags);
     const existing = this.store.resource(subscriptionId, resourceGroup, CLUSTER_TYPE, name) as ResourceRecord<ClusterState> | undefined;
+    const given = checkClusterProperties(Object.fromEntries(Object.entries(properties).filter(([k]) => !COMPUTED_PROPERTIES.includes(k))), existing?.state.properties['dnsPrefix']);
+    if (input.sku !== undefined && input.sku !== null) checkStrings(checkObject(input.sku, 'sku'), ['name', 'tier'], 'sku');
+    const tags = checkTags(input.tags);
     if (existing) {
+      checkUnmoved(existing, input.location);
       // An update (az aks update PUTs the whole cluster back): its identities stay what they are.
       const record = { ...existing, tags: tags ?? existing.tags, state: { ...existing.state, properties: { ...existing.state.properties, ...given } } };
       this.store.putResource(record);
@@ -113,7 +115,7 @@ export class ManagedClusterService implements ResourceTypeService {
     const identityType = identityTypeOf(input.identity);
     const id = resourceId(group.subscriptionId, group.name, CLUSTER_TYPE, name);
     const nodeResourceGroup = `MC_${group.name}_${name}_${location}`;
-    const dnsPrefix = typeof given['dnsPrefix'] === 'string' ? given['dnsPrefix'] : `${name}-${group.name}-${group.subscriptionId.slice(0, 6)}`.slice(0, 54);
+    const dnsPrefix = typeof given['dnsPrefix'] === 'string' ? given['dnsPrefix'] : defaultDnsPrefix(name, group.name, group.subscriptionId);
     const state: ClusterState = {
       properties: { kubernetesVersion: DEFAULT_KUBERNETES_VERSION, enableRBAC: true, agentPoolProfiles: [DEFAULT_AGENT_POOL], networkProfile: DEFAULT_NETWORK_PROFILE, ...given, dnsPrefix },
       sku: input.sku ?? { name: 'Base', tier: 'Free' },
@@ -289,6 +291,57 @@ function identityTypeOf(identity: unknown): 'SystemAssigned' | 'UserAssigned' | 
     case 'userassigned': return 'UserAssigned';
     case 'none': return undefined;
     default: throw invalidParameter(`identity.type '${type}' is not supported: use SystemAssigned, UserAssigned or None.`);
+  }
+}
+
+/**
+ * The properties a PUT may set, checked as AKS checks them, since they are stored and served back (dnsPrefix also
+ * goes into the cluster's FQDN and kubeconfig, and stays what it was made with). Other properties are kept as given.
+ */
+function checkClusterProperties(given: Record<string, unknown>, currentDnsPrefix: unknown): Record<string, unknown> {
+  const { dnsPrefix, kubernetesVersion, agentPoolProfiles, networkProfile, enableRBAC } = given;
+  if (currentDnsPrefix !== undefined && dnsPrefix !== undefined && dnsPrefix !== currentDnsPrefix) {
+    throw new ArmError(400, 'PropertyChangeNotAllowed', `Changing property 'dnsPrefix' is not allowed: it is '${String(currentDnsPrefix)}'.`);
+  }
+  if (currentDnsPrefix === undefined && dnsPrefix !== undefined && (typeof dnsPrefix !== 'string' || !DNS_PREFIX.test(dnsPrefix))) {
+    throw invalidParameter(`The value of parameter dnsPrefix is invalid: use 1 to 54 letters, digits and hyphens, starting and ending with a letter or digit.`);
+  }
+  // az aks create sends "" when no version is asked for.
+  if (kubernetesVersion !== undefined && kubernetesVersion !== null && kubernetesVersion !== ''
+    && (typeof kubernetesVersion !== 'string' || !/^\d+\.\d+(\.\d+)?$/.test(kubernetesVersion))) {
+    throw invalidParameter(`The value of parameter kubernetesVersion is invalid: use a version such as 1.29 or 1.29.7.`);
+  }
+  if (agentPoolProfiles !== undefined && agentPoolProfiles !== null) {
+    if (!Array.isArray(agentPoolProfiles) || agentPoolProfiles.length === 0) throw invalidParameter('agentPoolProfiles must be a list of at least one agent pool.');
+    for (const [i, pool] of agentPoolProfiles.entries()) {
+      const { name, count } = checkObject(pool, `agentPoolProfiles[${i}]`);
+      if (typeof name !== 'string' || !/^[a-z][a-z0-9]{0,11}$/.test(name)) {
+        throw invalidParameter(`agentPoolProfiles[${i}].name must be 1 to 12 lowercase letters and digits, starting with a letter.`);
+      }
+      if (count !== undefined && count !== null && (!Number.isInteger(count) || (count as number) < 0 || (count as number) > 1000)) {
+        throw invalidParameter(`agentPoolProfiles[${i}].count must be a whole number from 0 to 1000.`);
+      }
+      checkStrings(pool as Record<string, unknown>, ['vmSize', 'osType', 'mode', 'type'], `agentPoolProfiles[${i}]`);
+    }
+  }
+  if (networkProfile !== undefined && networkProfile !== null) checkObject(networkProfile, 'networkProfile');
+  if (enableRBAC !== undefined && enableRBAC !== null && typeof enableRBAC !== 'boolean') throw invalidParameter('enableRBAC must be true or false.');
+  return given;
+}
+
+const DNS_PREFIX = /^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,52}[a-zA-Z0-9])?$/;
+
+/** az aks create's default: the first 10 characters of the name and 16 of the group that DNS allows, and the subscription's first 6. */
+function defaultDnsPrefix(name: string, resourceGroup: string, subscriptionId: string): string {
+  let namePart = name.replace(/[^A-Za-z0-9-]/g, '').slice(0, 10);
+  if (!/^[A-Za-z]/.test(namePart)) namePart = `a${namePart}`.slice(0, 10);
+  const groupPart = resourceGroup.replace(/[^A-Za-z0-9-]/g, '').slice(0, 16);
+  return `${namePart}-${groupPart}-${subscriptionId.slice(0, 6)}`;
+}
+
+function checkStrings(value: Record<string, unknown>, names: string[], where: string): void {
+  for (const n of names) {
+    if (value[n] !== undefined && value[n] !== null && typeof value[n] !== 'string') throw invalidParameter(`${where}.${n} must be a string.`);
   }
 }
 

@@ -7,7 +7,7 @@ import type { RegistryDirectory } from '../registry/registries.js';
 import { ArmError, invalidParameter, resourceNotFound } from './errors.js';
 import { REGISTRY_TYPE, resourceId } from './resource-ids.js';
 import type { ResourceRecord, ResourceStore } from './resource-store.js';
-import { checkLocation, checkTags, type ResourceTypeService, type SubscriptionService } from './subscriptions.js';
+import { checkLocation, checkTags, checkUnmoved, type ResourceTypeService, type SubscriptionService } from './subscriptions.js';
 
 export const REGISTRY_SKUS = ['Basic', 'Standard', 'Premium', 'Classic'] as const;
 export type RegistrySku = (typeof REGISTRY_SKUS)[number];
@@ -64,7 +64,10 @@ export class ArmRegistryService implements ResourceTypeService {
   async put(subscriptionId: string, resourceGroup: string, name: string, input: RegistryProperties): Promise<{ registry: ArmRegistry; created: boolean }> {
     const group = this.subscriptions.getResourceGroup(subscriptionId, resourceGroup);
     const existing = await this.find(subscriptionId, resourceGroup, name);
-    if (existing) return { registry: await this.update(existing, input), created: false };
+    if (existing) {
+      checkUnmoved(existing.record, input.location);
+      return { registry: await this.update(existing, input), created: false };
+    }
 
     const sku = checkSku(input.sku);
     const location = checkLocation(input.location);

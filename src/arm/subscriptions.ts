@@ -109,13 +109,40 @@ export function checkLocation(location: unknown, fallback?: string): string {
   if (typeof location !== 'string' || location.trim() === '') {
     throw new ArmError(400, 'LocationRequired', 'The location property is required for this definition.');
   }
-  return normalizeLocation(location);
+  const normalized = normalizeLocation(location);
+  // There is no fixed list of regions here, but a location goes into names and host names (MC_ groups, cluster FQDNs).
+  if (!/^[a-z][a-z0-9]{1,39}$/.test(normalized)) {
+    throw new ArmError(400, 'LocationNotAvailableForResourceType', `The provided location '${location}' is not available: a location is a region name of letters and digits, such as 'eastus' or 'West Europe'.`);
+  }
+  return normalized;
 }
+
+/** A PUT of a resource that exists may restate its location but not change it: ARM does not move resources. */
+export function checkUnmoved(record: ResourceRecord, location: unknown): void {
+  if (location === undefined || location === null) return;
+  const wanted = checkLocation(location);
+  if (wanted !== normalizeLocation(record.location)) {
+    throw new ArmError(409, 'InvalidResourceLocation', `The resource '${record.name}' already exists in location '${record.location}' in resource group '${record.resourceGroup}'. A resource with the same name cannot be created in location '${wanted}'. Please select a new resource name.`);
+  }
+}
+
+/** Azure's limits on tags: 50 a resource, names up to 512 characters without <>%&\?/, values up to 256. */
+const MAX_TAGS = 50;
+const MAX_TAG_NAME = 512;
+const MAX_TAG_VALUE = 256;
 
 export function checkTags(tags: unknown): Record<string, string> | undefined {
   if (tags === undefined || tags === null) return undefined;
   if (typeof tags !== 'object' || Array.isArray(tags) || Object.values(tags).some((v) => typeof v !== 'string')) {
     throw invalidParameter('Tags must be an object whose values are strings.');
+  }
+  const entries = Object.entries(tags as Record<string, string>);
+  if (entries.length > MAX_TAGS) throw invalidParameter(`A resource can have at most ${MAX_TAGS} tags; ${entries.length} were given.`);
+  for (const [name, value] of entries) {
+    if (name.trim() === '' || name.length > MAX_TAG_NAME || /[<>%&\\?/]/.test(name)) {
+      throw new ArmError(400, 'InvalidTagNameCharacters', `The tag name '${name.slice(0, 64)}' is invalid: use 1 to ${MAX_TAG_NAME} characters, none of <, >, %, &, \\, ? and /.`);
+    }
+    if (value.length > MAX_TAG_VALUE) throw invalidParameter(`The value of tag '${name}' is longer than ${MAX_TAG_VALUE} characters.`);
   }
   return tags as Record<string, string>;
 }

@@ -102,6 +102,42 @@ describe('resource manager: Microsoft.ContainerService/managedClusters', () => {
     }
   });
 
+  it('checks what a PUT stores and serves back: dnsPrefix, version, pools, sku, tags, location', async () => {
+    const put = (body: object, name = 'checkedCluster') => s.call('PUT', clusterPath(name), { body: { location: 'eastus', ...body } });
+    const refusals: Array<[object, string, RegExp]> = [
+      [{ properties: { dnsPrefix: 'a\nb: c' } }, 'InvalidParameter', /dnsPrefix/],
+      [{ properties: { dnsPrefix: '-lead' } }, 'InvalidParameter', /dnsPrefix/],
+      [{ properties: { kubernetesVersion: { a: 1 } } }, 'InvalidParameter', /kubernetesVersion/],
+      [{ properties: { agentPoolProfiles: 'x' } }, 'InvalidParameter', /agentPoolProfiles/],
+      [{ properties: { agentPoolProfiles: [{ name: 'Pool_1', count: 1 }] } }, 'InvalidParameter', /name must be/],
+      [{ properties: { agentPoolProfiles: [{ name: 'pool1', count: -1 }] } }, 'InvalidParameter', /count/],
+      [{ properties: { enableRBAC: 'yes' } }, 'InvalidParameter', /enableRBAC/],
+      [{ sku: 5 }, 'InvalidParameter', /sku/],
+      [{ tags: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`t${i}`, 'v'])) }, 'InvalidParameter', /at most 50 tags/],
+      [{ tags: { 'a<b>': 'v' } }, 'InvalidTagNameCharacters', /tag name/],
+      [{ tags: { a: 'v'.repeat(257) } }, 'InvalidParameter', /longer than 256/],
+      [{ location: 'nowhere-land!!' }, 'LocationNotAvailableForResourceType', /not available/],
+    ];
+    for (const [body, code, message] of refusals) {
+      const r = await put(body);
+      assert.equal(r.status, 400, JSON.stringify(body));
+      assert.equal(r.json.error.code, code, JSON.stringify(body));
+      assert.match(r.json.error.message, message);
+    }
+    assert.equal((await s.call('GET', clusterPath('checkedCluster'))).status, 404, 'nothing was stored');
+
+    const made = await put({ location: 'East US', properties: { kubernetesVersion: '', agentPoolProfiles: [{ name: 'pool1', count: 3, vmSize: 'Standard_D2s_v3' }] } }, '1checked_Cluster');
+    assert.equal(made.status, 201, JSON.stringify(made.json));
+    assert.match(made.json.properties.dnsPrefix, /^a1checkedC-myResourceGroup-[0-9a-f]{6}$/, 'the default, as az aks create makes it');
+    const moved = await put({ location: 'westus' }, '1checked_Cluster');
+    assert.equal(moved.status, 409);
+    assert.equal(moved.json.error.code, 'InvalidResourceLocation');
+    const renamed = await put({ properties: { dnsPrefix: 'other' } }, '1checked_Cluster');
+    assert.equal(renamed.json.error.code, 'PropertyChangeNotAllowed');
+    assert.equal((await put({ ...made.json, tags: { team: 'a' } }, '1checked_Cluster')).status, 200, 'az aks update PUTs the cluster back as it read it');
+    assert.equal((await s.call('DELETE', clusterPath('1checked_Cluster'))).status, 200);
+  });
+
   it('lists clusters, returns a kubeconfig, and deletes a cluster with its principals and assignments', async () => {
     const created = await s.call('PUT', clusterPath('shortLived'), { body: { location: 'eastus' } });
     const appId = created.json.properties.servicePrincipalProfile.clientId;

@@ -91,6 +91,11 @@ describe('resource manager: Microsoft.ContainerRegistry/registries', () => {
     const noGroup = await s.call('PUT', `${sub}/resourceGroups/absent/providers/Microsoft.ContainerRegistry/registries/whatever1`, { body: { location: 'eastus', sku: { name: 'Basic' } } });
     assert.equal(noGroup.status, 404);
     assert.equal(noGroup.json.error.code, 'ResourceGroupNotFound');
+    const moved = await s.call('PUT', REGISTRY_ID(s.info), { body: { location: 'westus', sku: { name: 'Premium' } } });
+    assert.equal(moved.status, 409);
+    assert.equal(moved.json.error.code, 'InvalidResourceLocation');
+    assert.equal((await s.call('GET', REGISTRY_ID(s.info))).json.sku.name, 'Standard', 'a refused PUT changes nothing');
+    assert.equal((await s.call('PUT', `${sub}/resourcegroups/tagged`, { body: { location: 'eastus', tags: { 'a/b': 'c' } } })).json.error.code, 'InvalidTagNameCharacters');
   });
 
   it('reaches the registry access service: the admin user, scope maps and tokens', async () => {
