@@ -46,9 +46,14 @@ export class ArmPlane implements HttpPlane {
         return;
       }
       const caller = await authenticate(req, this.arm.identity, this.arm.cloud.publicUrl);
-      // ARM refuses calls without an api-version; every client sends one, any value is accepted.
-      if (!url.searchParams.get('api-version')) {
+      // ARM refuses calls without an api-version. Every resource here serves one shape whatever the version, so any
+      // version of ARM's form (a date, perhaps with -preview) is taken: clients of many ages send many.
+      const apiVersion = url.searchParams.get('api-version');
+      if (!apiVersion) {
         throw new ArmError(400, 'MissingApiVersionParameter', "The api-version query parameter (?api-version=) is required for all requests.");
+      }
+      if (!/^\d{4}-\d{2}-\d{2}(-[a-z]+)?$/i.test(apiVersion)) {
+        throw new ArmError(400, 'InvalidApiVersionParameter', `The api-version '${apiVersion}' is invalid: use a version such as 2023-07-01 or 2023-11-01-preview.`);
       }
       const { route, params } = this.match(path);
       const handler = route.methods[req.method as keyof ArmRoute['methods']];

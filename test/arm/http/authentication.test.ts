@@ -52,11 +52,14 @@ describe('resource manager: authentication and the error envelope', () => {
     }
   });
 
-  it('requires an api-version (any value), as ARM does', async () => {
+  it('requires an api-version of ARM\'s form (any date), as ARM does', async () => {
     const r = await s.call('GET', '/subscriptions', { apiVersion: null });
     assert.equal(r.status, 400);
     assert.equal(r.json.error.code, 'MissingApiVersionParameter');
     assert.equal((await s.call('GET', '/subscriptions', { apiVersion: '1999-01-01-whatever' })).status, 200);
+    const garbage = await s.call('GET', '/subscriptions', { apiVersion: 'garbage' });
+    assert.equal(garbage.status, 400);
+    assert.equal(garbage.json.error.code, 'InvalidApiVersionParameter');
   });
 
   it('answers unknown paths, methods and bad bodies in ARM\'s envelope, never a 500', async () => {
