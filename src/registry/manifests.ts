@@ -94,7 +94,7 @@ export class ManifestService {
   }
 
   async tags(registry: RegistryRecord, repository: string, page: Page): Promise<string[]> {
-    if (!(await this.metadata.repositoryExists(registry.id, repository))) {
+    if (!(await this.metadata.repositoryHasManifests(registry.id, repository))) {
       throw new RegistryError('NAME_UNKNOWN', `repository ${repository} is not known to registry ${registry.name}`, { name: repository });
     }
     return this.metadata.listTags(registry.id, repository, page);

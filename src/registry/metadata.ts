@@ -86,7 +86,11 @@ export interface MetadataStore {
   getManifest(registryId: number, repository: string, reference: { tag?: string; digest?: Digest }): Promise<ManifestRecord | undefined>;
   deleteManifest(registryId: number, repository: string, digest: Digest): Promise<DeleteManifestResult>;
   deleteTag(registryId: number, repository: string, tag: string): Promise<boolean>;
-  repositoryExists(registryId: number, repository: string): Promise<boolean>;
+  /**
+   * Whether the repository holds a manifest: only then is it listed (tags, catalog). Blobs or an upload alone
+   * do not make one, so a cancelled or refused push leaves no repository that clients can see.
+   */
+  repositoryHasManifests(registryId: number, repository: string): Promise<boolean>;
   listTags(registryId: number, repository: string, page: Page): Promise<string[]>;
   listRepositories(registryId: number, page: Page): Promise<string[]>;
   listReferrers(registryId: number, repository: string, subject: Digest): Promise<Descriptor[]>;

@@ -150,6 +150,7 @@ export class SqliteMetadataStore implements MetadataStore {
       deleteRegistry: p('DELETE FROM registries WHERE name = ?'),
       ensureRepository: p('INSERT INTO repositories (registry_id, name, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
       repositoryId: p('SELECT id FROM repositories WHERE registry_id = ? AND name = ?'),
+      repositoryHasManifests: p(`SELECT 1 FROM manifests WHERE repository_id = ${REPO_ID} LIMIT 1`),
       blob: p('SELECT size, deleting FROM blobs WHERE digest = ?'),
       insertBlob: p('INSERT INTO blobs (digest, size, written_at) VALUES (?, ?, ?)'),
       touchBlob: p('UPDATE blobs SET written_at = ? WHERE digest = ?'),
@@ -306,8 +307,8 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.q.deleteTag!.run(registryId, repository, tag).changes > 0;
   }
 
-  async repositoryExists(registryId: number, repository: string): Promise<boolean> {
-    return this.q.repositoryId!.get(registryId, repository) !== undefined;
+  async repositoryHasManifests(registryId: number, repository: string): Promise<boolean> {
+    return this.q.repositoryHasManifests!.get(registryId, repository) !== undefined;
   }
 
   async listTags(registryId: number, repository: string, page: Page): Promise<string[]> {

@@ -156,7 +156,7 @@ describe('SqliteMetadataStore', () => {
       assert.equal(await db.deleteRegistry('first'), true);
       assert.equal(await db.deleteRegistry('first'), false);
       assert.equal(await db.getRegistry('first'), undefined);
-      assert.equal(await db.repositoryExists(registry.id, 'app'), false);
+      assert.equal(await db.repositoryHasManifests(registry.id, 'app'), false);
     });
 
     it('refuses a second registry with the same name or port', async () => {
@@ -257,7 +257,7 @@ describe('SqliteMetadataStore', () => {
       // A blob pushed to another repository does not count, and a refused push leaves no repository behind.
       const fresh = manifest('elsewhere', { blobs: [config] });
       assert.deepEqual(await db.putManifest(registry.id, 'fresh', fresh), { ok: false, missingBlobs: [config], missingManifests: [] });
-      assert.equal(await db.repositoryExists(registry.id, 'fresh'), false);
+      assert.equal(await db.repositoryHasManifests(registry.id, 'fresh'), false);
     });
 
     it('putManifest of an index with a missing child writes nothing', async () => {

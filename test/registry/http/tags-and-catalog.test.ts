@@ -111,6 +111,14 @@ describe('registry HTTP: tags list and catalog', () => {
       assert.match(error!.message, /t\/nothing-here/);
     });
 
+    it('a repository that only saw blobs, or a cancelled upload, is 404 NAME_UNKNOWN too, as in the catalog', async () => {
+      const location = await client.startUpload('t/cancelled');
+      assert.equal((await client.fetch(location, { method: 'DELETE' })).status, 204);
+      await assertRegistryError(await client.fetch('/v2/t/cancelled/tags/list'), 404, 'NAME_UNKNOWN');
+      await client.pushBlob('t/blobs-only', randomBlob(10));
+      await assertRegistryError(await client.fetch('/v2/t/blobs-only/tags/list'), 404, 'NAME_UNKNOWN');
+    });
+
     it('a repository whose tags were all deleted lists none', async () => {
       const image = await client.pushImage('t/untagged', 'only');
       assert.equal((await client.fetch('/v2/t/untagged/manifests/only', { method: 'DELETE' })).status, 202);
