@@ -29,8 +29,11 @@ const GC_WAIT_MS = 30_000;
 export class UploadService {
   /** Running sha256 of each upload this process has written, valid while `offset` equals the stored size. */
   private readonly hashes = new Map<string, { hash: Hash; offset: number }>();
-  /** Uploads with a request writing to them: a second writer would corrupt the offset bookkeeping. */
-  private readonly busy = new Set<string>();
+  /**
+   * Uploads with a request writing to them: a second writer would corrupt the offset bookkeeping, so it is refused;
+   * a cancel stops the writer (`stop`) and waits until it has let go (`done`).
+   */
+  private readonly busy = new Map<string, { stop: AbortController; done: Promise<unknown> }>();
 
   constructor(private readonly metadata: MetadataStore, private readonly store: BlobStore) {}
 
@@ -49,18 +52,18 @@ export class UploadService {
 
   /** PATCH: appends a chunk (with a Content-Range it must start where the upload ends). */
   async append(registry: RegistryRecord, repository: string, id: string, source: AsyncIterable<Buffer>, chunk: ChunkInfo): Promise<UploadState> {
-    return this.exclusive(id, async () => {
+    return this.exclusive(id, async (stopped) => {
       const upload = await this.find(registry, repository, id);
-      const size = await this.write(id, upload.size, source, chunk);
+      const size = await this.write(id, upload.size, untilStopped(source, stopped), chunk);
       return { id, size };
     });
   }
 
   /** PUT: writes the last chunk, if any, checks the digest and makes the blob part of the repository. */
   async finish(registry: RegistryRecord, repository: string, id: string, digest: Digest, source: AsyncIterable<Buffer> | undefined, chunk: ChunkInfo): Promise<Digest> {
-    return this.exclusive(id, async () => {
+    return this.exclusive(id, async (stopped) => {
       const upload = await this.find(registry, repository, id);
-      const size = source ? await this.write(id, upload.size, source, chunk) : upload.size;
+      const size = source ? await this.write(id, upload.size, untilStopped(source, stopped), chunk) : upload.size;
       const actual = await this.digestOf(id, size, digestAlgorithm(digest));
       if (actual !== digest) {
         await this.discard(id);
@@ -77,7 +80,14 @@ export class UploadService {
     return this.finish(registry, repository, id, digest, source, length === undefined ? {} : { length });
   }
 
+  /** DELETE: a request still writing to the upload (a stalled client, say) is stopped first. */
   async cancel(registry: RegistryRecord, repository: string, id: string): Promise<void> {
+    const writer = this.busy.get(id);
+    if (writer) {
+      await this.find(registry, repository, id);
+      writer.stop.abort();
+      await writer.done.catch(() => undefined);
+    }
     await this.exclusive(id, async () => {
       await this.find(registry, repository, id);
       await this.discard(id);
@@ -168,14 +178,42 @@ export class UploadService {
     await this.metadata.deleteUpload(id);
   }
 
-  private async exclusive<T>(id: string, work: () => Promise<T>): Promise<T> {
+  private async exclusive<T>(id: string, work: (stopped: AbortSignal) => Promise<T>): Promise<T> {
     if (this.busy.has(id)) throw new RegistryError('RANGE_INVALID', `another request is writing upload ${id}`);
-    this.busy.add(id);
+    const stop = new AbortController();
+    const done = work(stop.signal);
+    this.busy.set(id, { stop, done });
     try {
-      return await work();
+      return await done;
     } finally {
       this.busy.delete(id);
     }
+  }
+}
+
+/**
+ * The source's chunks until `stopped` fires, even while the source is waiting for its next chunk; then the source is
+ * closed (a request body: its connection goes) and the write fails, so the store cuts the upload back.
+ */
+async function* untilStopped(source: AsyncIterable<Buffer>, stopped: AbortSignal): AsyncIterable<Buffer> {
+  const chunks = source[Symbol.asyncIterator]();
+  // One pending read at a time holds the stop's reject; racing every read against one promise would pile up reactions.
+  let stopRead: ((err: Error) => void) | undefined;
+  const onStop = (): void => stopRead?.(new RegistryError('BLOB_UPLOAD_UNKNOWN', 'the upload was cancelled while this request was writing to it'));
+  stopped.addEventListener('abort', onStop, { once: true });
+  try {
+    for (;;) {
+      const next = await new Promise<IteratorResult<Buffer>>((resolve, reject) => {
+        stopRead = reject;
+        if (stopped.aborted) onStop();
+        chunks.next().then(resolve, reject);
+      });
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    stopped.removeEventListener('abort', onStop);
+    await chunks.return?.();
   }
 }
 

@@ -395,6 +395,25 @@ describe('registry HTTP: blob uploads', () => {
       await assertRegistryError(await send(location, { method: 'DELETE' }), 404, 'BLOB_UPLOAD_UNKNOWN');
       await assertRegistryError(await client.fetch(`/v2/up/cancel/blobs/${digestOf(content)}`), 404, 'BLOB_UNKNOWN');
     });
+
+    it('stops a PATCH that is still streaming (a stalled client) and cancels: 204, and the writer gets 404', async () => {
+      const location = await client.startUpload('up/cancel');
+      let controller!: ReadableStreamDefaultController<Uint8Array>;
+      const body = new ReadableStream<Uint8Array>({ start(c) { controller = c; c.enqueue(new Uint8Array(randomBlob(100))); } });
+      const stalled = send(location, { method: 'PATCH', body, duplex: 'half' });
+      let message = '';
+      for (let i = 0; i < 100 && !/another request/.test(message); i++) {
+        const probe = await send(location, { method: 'PATCH', body: 'x', headers: { 'Content-Range': '5000-5000' } });
+        message = (await assertRegistryError(probe, 416, 'BLOB_UPLOAD_INVALID'))!.message;
+      }
+      assert.match(message, /another request/, 'the first PATCH holds the upload');
+      const cancelled = await send(location, { method: 'DELETE' });
+      assert.equal(cancelled.status, 204);
+      const error = await assertRegistryError(await stalled, 404, 'BLOB_UPLOAD_UNKNOWN');
+      assert.match(error!.message, /cancelled while this request was writing/, 'the stalled writer learns why');
+      controller.error(new Error('the test is done with this body'));
+      await assertRegistryError(await send(location), 404, 'BLOB_UPLOAD_UNKNOWN');
+    });
   });
 
   describe('resumable across a restart', () => {
