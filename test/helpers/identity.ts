@@ -16,14 +16,15 @@ export function createClusterIdentity(app: Anchorage, displayName = 'test-cluste
   return app.identity.createServicePrincipal({ displayName });
 }
 
-/** POSTs a form to a token endpoint and returns the status and JSON answer. */
-export async function postForm(url: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+/**
+ * POSTs an application/x-www-form-urlencoded body to a token endpoint (the identity plane's or a registry's; pairs
+ * when a parameter repeats) and returns the status, the JSON answer and the headers.
+ */
+export async function postForm(url: string, form: Array<[string, string]> | Record<string, string>, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
   const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...headers },
-    body: new URLSearchParams(form).toString(),
+    method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(form).toString(),
   });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  return { status: res.status, body: (await res.json()) as Record<string, unknown>, headers: res.headers };
 }
 
 /** A v2 client-credentials access token for `resource` (e.g. the server's Graph URL with its trailing slash). */

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { ROLE_IDS } from '../../src/rbac/builtin-roles.js';
 import type { RegistryRecord } from '../../src/registry/metadata.js';
 import type { Anchorage } from '../../src/server/anchorage.js';
+import { postForm } from './identity.js';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -47,14 +48,6 @@ export async function assignRole(app: Anchorage, principalId: string, role: Role
 /** The JSON payload of a JWT, unverified. */
 export function jwtPayload(token: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
-}
-
-/** POSTs an application/x-www-form-urlencoded body (scope may repeat) and returns the status and the JSON answer. */
-export async function postForm(url: string, form: Array<[string, string]> | Record<string, string>, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
-  const res = await fetch(url, {
-    method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(form).toString(),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown>, headers: res.headers };
 }
 
 /** An access token from the registry's `/oauth2/token` (POST form); fails the test unless it is issued. */

@@ -107,6 +107,14 @@ describe('identity plane over HTTP', () => {
       const password = await postForm(`${url}/${tenant}/oauth2/v2.0/token`, { ...credentials(), grant_type: 'password', scope });
       assert.equal(password.status, 400);
       assertAadError(password.body, 'unsupported_grant_type', 70003);
+      const c = credentials();
+      for (const twice of ['client_secret', 'grant_type'] as const) {
+        const form: Array<[string, string]> = [...Object.entries({ ...c, scope }), [twice, twice === 'grant_type' ? 'password' : 'another']];
+        const duplicated = await postForm(`${url}/${tenant}/oauth2/v2.0/token`, form);
+        assert.equal(duplicated.status, 400, twice);
+        assertAadError(duplicated.body, 'invalid_request', 9000411);
+        assert.match(duplicated.body['error_description'] as string, new RegExp(`'${twice}' is duplicated`));
+      }
     });
 
     it('a scope without /.default, two resources, or an unknown resource are refused', async () => {

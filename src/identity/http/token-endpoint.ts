@@ -14,13 +14,21 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   const type = (req.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
   // Entra ID reads only form bodies; anything else is a request without its parameters.
   if (type !== 'application/x-www-form-urlencoded') return new URLSearchParams();
+  let form: URLSearchParams;
   try {
-    return new URLSearchParams((await readRequestBody(req, FORM_LIMIT)).toString('utf8'));
+    form = new URLSearchParams((await readRequestBody(req, FORM_LIMIT)).toString('utf8'));
   } catch (err) {
     if (err instanceof RequestBodyTooLarge) throw new OAuth2Error('invalid_request', 90015, 'The request body is too large.');
     if (err instanceof RequestBodyStalled) throw new OAuth2Error('invalid_request', 9002313, `Invalid request. Request is malformed or invalid: ${err.message}.`);
     throw err;
   }
+  // With a parameter twice, which one counts would be a guess (a second client_secret, a second grant_type).
+  const seen = new Set<string>();
+  for (const key of form.keys()) {
+    if (seen.has(key)) throw new OAuth2Error('invalid_request', 9000411, `The request is not properly formatted. The parameter '${key}' is duplicated.`);
+    seen.add(key);
+  }
+  return form;
 }
 
 /** RFC 6749 §2.3.1: the id and secret are form-encoded before they are joined for Basic. */

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import { accessToken, createClusterIdentity, type TestPrincipal } from '../../helpers/identity.js';
-import { assignRole, basic, bearer, createPlacedRegistry, jwtPayload, NULL_GUID, postForm, registryToken } from '../../helpers/registry-auth.js';
+import { postForm } from '../../helpers/identity.js';
+import { assignRole, basic, bearer, createPlacedRegistry, jwtPayload, NULL_GUID, registryToken } from '../../helpers/registry-auth.js';
 import { assertRegistryError, RegistryClient, type PushedImage } from '../../helpers/registry-client.js';
 import { startTestServer, useAdminUser, type TestServer } from '../../helpers/server.js';
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { basic, bearer, jwtPayload, postForm } from '../../helpers/registry-auth.js';
+import { postForm } from '../../helpers/identity.js';
+import { basic, bearer, jwtPayload } from '../../helpers/registry-auth.js';
 import { RegistryClient } from '../../helpers/registry-client.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
 
