@@ -115,6 +115,13 @@ describe('identity plane over HTTP', () => {
         assertAadError(duplicated.body, 'invalid_request', 9000411);
         assert.match(duplicated.body['error_description'] as string, new RegExp(`'${twice}' is duplicated`));
       }
+      const { client_secret: _, ...withoutSecret } = c;
+      const assertion = await postForm(`${url}/${tenant}/oauth2/v2.0/token`, { ...withoutSecret, scope, client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: 'eyJ.x.y' });
+      assert.equal(assertion.status, 401);
+      assertAadError(assertion.body, 'invalid_client', 7000218);
+      assert.match(assertion.body['error_description'] as string, /client_assertion\) are not supported here/);
+      const both = await postForm(`${url}/${tenant}/oauth2/v2.0/token`, { ...c, scope, resource: 'https://management.azure.com/' });
+      assertAadError(both.body, 'invalid_request', 901002);
     });
 
     it('a scope without /.default, two resources, or an unknown resource are refused', async () => {

@@ -69,6 +69,7 @@ function requestedResource(form: URLSearchParams, authority: Authority): string 
   const scope = form.get('scope');
   const resource = form.get('resource');
   if (authority === 'v2' || (authority === 'adfs' && scope !== null)) {
+    if (authority === 'v2' && resource !== null) throw new OAuth2Error('invalid_request', 901002, "The 'resource' request parameter is not supported: the v2.0 endpoint takes scope=<resource>/.default.");
     if (scope === null) throw missingParameter('scope');
     return resourceOfScope(scope);
   }
@@ -94,6 +95,9 @@ export async function handleTokenRequest(req: IncomingMessage, res: ServerRespon
       throw new OAuth2Error('invalid_request', 900144, 'The client_id in the body differs from the one in the Authorization header.');
     }
     const clientSecret = basic?.clientSecret ?? form.get('client_secret');
+    if (!clientSecret && form.has('client_assertion')) {
+      throw new OAuth2Error('invalid_client', 7000218, 'Certificate and federated credentials (client_assertion) are not supported here: authenticate with client_secret.', 401);
+    }
     if (!clientSecret) {
       throw new OAuth2Error('invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.", 401);
     }
