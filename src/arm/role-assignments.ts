@@ -6,7 +6,8 @@ import { fieldValue, onlyClauses, parseFilter } from './odata-filter.js';
 import { parseScope } from './resource-ids.js';
 import type { ResourceStore } from './resource-store.js';
 
-const ROLE_DEFINITION_ID = /(?:^|\/providers\/Microsoft\.Authorization\/roleDefinitions\/)([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
+/** A role definition's id (at a subscription or at the root), or its bare GUID. */
+const ROLE_DEFINITION_ID = /^(?:(?:\/subscriptions\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})?\/providers\/Microsoft\.Authorization\/roleDefinitions\/)?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
 const PRINCIPAL_TYPES = ['ServicePrincipal', 'User', 'Group'] as const;
 
 /**
@@ -74,7 +75,7 @@ export class RoleAssignmentService {
   list(scope: string, filter: string | null): Promise<RoleAssignment[]> {
     this.checkScopeExists(scope);
     const clauses = parseFilter(filter);
-    onlyClauses(clauses, { fields: ['principalid'], fns: ['atscope', 'assignedto'] }, filter);
+    onlyClauses(clauses, { fields: ['principalid'], fns: { atscope: 'none', assignedto: 'argument' } }, filter);
     const atScope = clauses.some((c) => 'fn' in c && c.fn === 'atscope');
     const assignedTo = clauses.find((c) => 'fn' in c && c.fn === 'assignedto');
     const principalId = fieldValue(clauses, 'principalid') ?? (assignedTo && 'fn' in assignedTo ? assignedTo.arg : undefined);

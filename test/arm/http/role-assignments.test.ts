@@ -120,6 +120,7 @@ describe('resource manager: Microsoft.Authorization role definitions and assignm
     const body = (p: object) => ({ body: { properties: { roleDefinitionId, principalId: cluster.objectId, ...p } } });
     assert.equal((await s.call('PUT', at(), body({ roleDefinitionId: `${sub}/providers/Microsoft.Authorization/roleDefinitions/${randomUUID()}` }))).json.error.code, 'RoleDefinitionDoesNotExist');
     assert.equal((await s.call('PUT', at(), body({ roleDefinitionId: 'acrpull' }))).json.error.code, 'InvalidRoleDefinitionId');
+    assert.equal((await s.call('PUT', at(), body({ roleDefinitionId: `/garbage/../x/providers/Microsoft.Authorization/roleDefinitions/${ROLE_IDS.acrPull}` }))).json.error.code, 'InvalidRoleDefinitionId');
     assert.equal((await s.call('PUT', at(), body({ principalType: 'User' }))).json.error.code, 'UnmatchedPrincipalType');
     assert.equal((await s.call('PUT', at('not-a-guid'), body({}))).json.error.code, 'InvalidRoleAssignment');
     const noResource = await s.call('PUT', `${assignmentsAt(`${sub}/resourceGroups/${s.info.demo.resourceGroup}/providers/Microsoft.ContainerRegistry/registries/absent1`)}/${randomUUID()}`, body({}));
