@@ -1,6 +1,6 @@
 import { normalizeScope } from '../../rbac/scopes.js';
 import type { ResourceManager } from '../resource-manager.js';
-import { created, deleted, ok, type ArmCall, type ArmRoute } from './route.js';
+import { created, deleted, ok, propertiesOf, type ArmCall, type ArmRoute } from './route.js';
 import { listView, roleAssignmentView, roleDefinitionView } from './views.js';
 
 /** Everything before the last `/providers/Microsoft.Authorization/`: the scope the call is made at ("" is the root). */
@@ -53,7 +53,7 @@ export function authorizationRoutes(arm: ResourceManager): ArmRoute[] {
           const scope = scopeOf(call);
           await call.authorize(`${ASSIGNMENTS}/write`, scope);
           const body = await call.body();
-          const p = typeof body['properties'] === 'object' && body['properties'] !== null ? body['properties'] as Record<string, unknown> : {};
+          const p = propertiesOf(body);
           const assignment = await roleAssignments.create(scope, call.params[1]!, p, call.caller.objectId);
           return created(roleAssignmentView(assignment));
         },

@@ -1,7 +1,7 @@
 import type { ArmRegistry } from '../registries.js';
 import { REGISTRY_TYPE, resourceId, subscriptionResourceId } from '../resource-ids.js';
 import type { ResourceManager } from '../resource-manager.js';
-import { created, deleted, ok, type ArmCall, type ArmRoute } from './route.js';
+import { created, deleted, ok, propertiesOf, type ArmCall, type ArmRoute } from './route.js';
 import { listView, registryView, scopeMapView, tokenView } from './views.js';
 
 const SUB = '/subscriptions/([^/]+)';
@@ -23,8 +23,6 @@ export function registryRoutes(arm: ResourceManager): ArmRoute[] {
     const [s, rg, name] = call.params as [string, string, string];
     return registries.get(s, rg, name);
   };
-  const properties = (body: Record<string, unknown>): Record<string, unknown> =>
-    typeof body['properties'] === 'object' && body['properties'] !== null ? body['properties'] as Record<string, unknown> : {};
   const listReadable = async (call: ArmCall, found: ArmRegistry[]) => {
     const shown = [];
     for (const r of found) if (await call.can(`${A}/read`, r.id)) shown.push(registryView(r));
@@ -58,14 +56,14 @@ export function registryRoutes(arm: ResourceManager): ArmRoute[] {
           await call.authorize(`${A}/write`, registryScope(call));
           const [s, rg, name] = call.params as [string, string, string];
           const body = await call.body();
-          const result = await registries.put(s, rg, name, { location: body['location'], tags: body['tags'], sku: body['sku'], ...pick(properties(body)) });
+          const result = await registries.put(s, rg, name, { location: body['location'], tags: body['tags'], sku: body['sku'], ...pick(propertiesOf(body)) });
           return result.created ? created(registryView(result.registry)) : ok(registryView(result.registry));
         },
         PATCH: async (call) => {
           await call.authorize(`${A}/write`, registryScope(call));
           const [s, rg, name] = call.params as [string, string, string];
           const body = await call.body();
-          return ok(registryView(await registries.patch(s, rg, name, { tags: body['tags'], sku: body['sku'], ...pick(properties(body)) })));
+          return ok(registryView(await registries.patch(s, rg, name, { tags: body['tags'], sku: body['sku'], ...pick(propertiesOf(body)) })));
         },
         DELETE: async (call) => {
           await call.authorize(`${A}/delete`, registryScope(call));
@@ -114,13 +112,13 @@ export function registryRoutes(arm: ResourceManager): ArmRoute[] {
         },
         PUT: async (call) => {
           const r = await authorized(call, `${A}/scopeMaps/write`);
-          const p = properties(await call.body());
+          const p = propertiesOf(await call.body());
           return ok(scopeMapView(r, await registries.putScopeMap(r, call.params[3]!, { description: p['description'], actions: p['actions'] })));
         },
         PATCH: async (call) => {
           const r = await authorized(call, `${A}/scopeMaps/write`);
           const current = await registries.scopeMap(r, call.params[3]!);
-          const p = properties(await call.body());
+          const p = propertiesOf(await call.body());
           return ok(scopeMapView(r, await registries.putScopeMap(r, current.name, {
             description: p['description'] ?? current.description, actions: p['actions'] ?? current.actions,
           })));
@@ -149,13 +147,13 @@ export function registryRoutes(arm: ResourceManager): ArmRoute[] {
         },
         PUT: async (call) => {
           const r = await authorized(call, `${A}/tokens/write`);
-          const p = properties(await call.body());
+          const p = propertiesOf(await call.body());
           return ok(tokenView(r, await registries.putToken(r, call.params[3]!, { scopeMapId: p['scopeMapId'], status: p['status'] })));
         },
         PATCH: async (call) => {
           const r = await authorized(call, `${A}/tokens/write`);
           const current = await registries.token(r, call.params[3]!);
-          const p = properties(await call.body());
+          const p = propertiesOf(await call.body());
           return ok(tokenView(r, await registries.putToken(r, current.name, {
             scopeMapId: p['scopeMapId'] ?? `${r.id}/scopeMaps/${current.scopeMapName}`, status: p['status'] ?? current.status,
           })));

@@ -88,6 +88,10 @@ describe('resource manager: Microsoft.ContainerRegistry/registries', () => {
     assert.equal((await s.call('PUT', registryPath('nosku12345'), { body: { location: 'eastus' } })).status, 400);
     assert.equal((await s.call('PUT', registryPath('nolocation1'), { body: { sku: { name: 'Basic' } } })).json.error.code, 'LocationRequired');
     assert.equal((await s.call('PATCH', REGISTRY_ID(s.info), { body: { properties: { anonymousPullEnabled: 'yes' } } })).status, 400);
+    for (const properties of ['x', [1]]) {
+      const r = await s.call('PUT', REGISTRY_ID(s.info), { body: { location: 'eastus', sku: { name: 'Basic' }, properties } });
+      assert.equal(r.json.error.code, 'InvalidRequestContent', JSON.stringify(properties));
+    }
     const noGroup = await s.call('PUT', `${sub}/resourceGroups/absent/providers/Microsoft.ContainerRegistry/registries/whatever1`, { body: { location: 'eastus', sku: { name: 'Basic' } } });
     assert.equal(noGroup.status, 404);
     assert.equal(noGroup.json.error.code, 'ResourceGroupNotFound');
