@@ -38,9 +38,13 @@ function validSignInAudience(audience: string): string {
   return audience;
 }
 
+/** Graph's dates are ISO 8601 within years 1 to 9999 (a `+275760-...` date parses, but no client can read it back). */
+const LAST_DATE = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
 function validDate(value: string, property: string): Date {
   const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw new DirectoryError('InvalidInput', `${property} ${JSON.stringify(value)} is not a date`);
+  if (typeof value !== 'string' || Number.isNaN(date.getTime())) throw new DirectoryError('InvalidInput', `${property} ${JSON.stringify(value)} is not a date`);
+  if (date.getTime() > LAST_DATE || date.getUTCFullYear() < 1) throw new DirectoryError('InvalidInput', `${property} ${JSON.stringify(value)} is outside years 1 to 9999`);
   return date;
 }
 

@@ -1,9 +1,9 @@
 import type { Statement } from 'better-sqlite3';
 import type { KeyStore, SigningKeyRow } from '../crypto/signing-key-ring.js';
 import { openSqlite, type Migration, type Sqlite } from '../store/sqlite.js';
-import type {
-  Application, ApplicationFilter, CredentialOwner, ListPage, ListQuery, PasswordCredential, ServicePrincipal,
-  ServicePrincipalFilter, Tenant,
+import {
+  DirectoryError, type Application, type ApplicationFilter, type CredentialOwner, type ListPage, type ListQuery,
+  type PasswordCredential, type ServicePrincipal, type ServicePrincipalFilter, type Tenant,
 } from './types.js';
 
 /** Tables whose changes can invalidate a verified token, a checked secret or a principal's roles; each change bumps the generation. */
@@ -143,7 +143,15 @@ function filterClause(filter: ApplicationFilter | ServicePrincipalFilter | undef
 }
 
 const encodeSkipToken = (id: string): string => Buffer.from(id).toString('base64url');
-const decodeSkipToken = (token: string | undefined): string => (token === undefined ? '' : Buffer.from(token, 'base64url').toString());
+/** A skip token is one this store made: anything else would silently list from some other place. */
+const decodeSkipToken = (token: string | undefined): string => {
+  if (token === undefined) return '';
+  const id = Buffer.from(token, 'base64url').toString();
+  if (encodeSkipToken(id) !== token || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) {
+    throw new DirectoryError('InvalidInput', `The $skiptoken '${token.slice(0, 64)}' is not valid: follow @odata.nextLink as it was given.`);
+  }
+  return id;
+};
 
 /**
  * The identity plane's tables in the shared database file. Plain reads and writes; the rules

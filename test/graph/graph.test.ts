@@ -153,6 +153,9 @@ describe('Graph over HTTP', () => {
     assert.equal(pages, 3);
     assert.deepEqual(seen.sort(), ['paged-0', 'paged-1', 'paged-2', 'paged-3', 'paged-4']);
     assertGraphError(await graph('GET', '/applications?$top=0'), 400, 'Request_BadRequest');
+    for (const token of ['garbage', Buffer.from('not-an-id').toString('base64url')]) {
+      assertGraphError(await graph('GET', `/applications?$skiptoken=${token}`), 400, 'Request_BadRequest');
+    }
   });
 
   it('adds and removes service principal passwords, and deletes service principals', async () => {
@@ -207,6 +210,9 @@ describe('Graph over HTTP', () => {
     assertGraphError(await graph('POST', '/applications', { body: { displayName: 'x', signInAudience: 'Everyone' } }), 400, 'Request_BadRequest');
     const app = (await graph('POST', '/applications', { body: { displayName: 'dates' } })).body;
     assertGraphError(await graph('POST', `/applications/${app['id']}/addPassword`, { body: { passwordCredential: { endDateTime: 'soon' } } }), 400, 'Request_BadRequest');
+    for (const endDateTime of ['+275760-09-13T00:00:00Z', 42]) {
+      assertGraphError(await graph('POST', `/applications/${app['id']}/addPassword`, { body: { passwordCredential: { endDateTime } } }), 400, 'Request_BadRequest');
+    }
     const broken = await fetch(`${url}/v1.0/applications`, { method: 'POST', headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' }, body: '{"displayName":' });
     assertGraphError({ status: broken.status, body: (await broken.json()) as Json }, 400, 'BadRequest');
   });
