@@ -1,9 +1,10 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { RegistryError } from '../registry/errors.js';
 import { RegistryRouter } from '../registry/http/router.js';
-import { sendRegistryError } from '../registry/http/respond.js';
+import { sendRegistryError, writeRegistryErrorToSocket } from '../registry/http/respond.js';
 import type { RegistryRecord } from '../registry/metadata.js';
 import type { TlsMaterial } from '../tls/local-ca.js';
 import { GraphHttpPlane } from '../graph/plane.js';
@@ -76,6 +77,15 @@ export async function startServer(app: Anchorage, tls: TlsMaterial | undefined, 
     // for SOCKET_IDLE_MS is closed instead (a stalled upload is cut back to where the request found it, to resume).
     server.requestTimeout = 0;
     server.timeout = SOCKET_IDLE_MS;
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+      if (!socket.writable || err.code === 'ECONNRESET') {
+        socket.destroy();
+        return;
+      }
+      writeRegistryErrorToSocket(socket, err.code === 'HPE_HEADER_OVERFLOW'
+        ? new RegistryError('TOO_LARGE', 'the request headers exceed 16 KiB', undefined, 431)
+        : new RegistryError('UNSUPPORTED', `the request is not valid HTTP/1.1 (${err.code ?? err.message})`, undefined, 400));
+    });
     return server;
   };
 

@@ -1,25 +1,11 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readRequestBody, RequestBodyAborted, RequestBodyStalled, RequestBodyTooLarge } from '../../src/server/request-body.js';
 import { memoryLog } from '../helpers/client-tools.js';
+import { rawRequest } from '../helpers/raw-http.js';
 import { startTestServer } from '../helpers/server.js';
-
-/** Sends raw bytes and returns what the server answered (empty when it answered nothing). */
-function rawRequest(port: number, head: string, body: string, { hangUpAfterMs }: { hangUpAfterMs?: number } = {}): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    let answer = '';
-    socket.on('data', (d) => { answer += d.toString(); });
-    socket.on('end', () => resolve(answer));
-    socket.on('close', () => resolve(answer));
-    socket.on('error', reject);
-    socket.write(`${head}\r\n\r\n${body}`);
-    if (hangUpAfterMs !== undefined) setTimeout(() => socket.destroy(), hangUpAfterMs);
-  });
-}
 
 describe('readRequestBody', () => {
   let server: Server;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { assertRegistryError, RegistryClient, send, unknownDigest } from '../../helpers/registry-client.js';
+import { rawRequest } from '../../helpers/raw-http.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
 
 describe('registry HTTP: API base, routing and input validation', () => {
@@ -12,6 +13,26 @@ describe('registry HTTP: API base, routing and input validation', () => {
     client = new RegistryClient(server.registryUrl);
   });
   after(() => server.close());
+
+  describe('requests that are not valid HTTP', () => {
+    const errorOf = (answer: string) => JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as { errors: Array<{ code: string; message: string }> };
+
+    it('get 400 with OCI error JSON, not a bare status line: two Content-Lengths, a negative one, an unknown method', async () => {
+      const port = Number(new URL(server.registryUrl).port);
+      for (const head of ['PUT /v2/ HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2', 'PUT /v2/ HTTP/1.1\r\nHost: x\r\nContent-Length: -1', 'FOO /v2/ HTTP/1.1\r\nHost: x']) {
+        const answer = await rawRequest(port, head, 'x');
+        assert.match(answer, /^HTTP\/1.1 400 Bad Request\r\n/, head);
+        assert.match(answer, /\r\nContent-Type: application\/json/);
+        assert.match(errorOf(answer).errors[0]!.message, /not valid HTTP\/1.1 \(HPE_/);
+      }
+    });
+
+    it('get 431 with OCI error JSON for headers over 16 KiB', async () => {
+      const answer = await rawRequest(Number(new URL(server.registryUrl).port), `GET /v2/ HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(17 * 1024)}`, '');
+      assert.match(answer, /^HTTP\/1.1 431 /);
+      assert.equal(errorOf(answer).errors[0]!.code, 'SIZE_INVALID');
+    });
+  });
 
   describe('GET /v2/', () => {
     it('answers 200 with an empty JSON object and the API version header', async () => {
