@@ -27,6 +27,9 @@ export interface ExchangeRequest {
   accessToken: string | undefined;
 }
 
+/** Clients ask for one to a few scopes; 32 names of up to 255 characters still make a token that fits in a header. */
+const MAX_SCOPES = 32;
+
 export interface TokenRequest {
   /** `refresh_token`, `password`, or undefined for the GET form, whose credentials come by Basic. */
   grantType: string | undefined;
@@ -112,7 +115,11 @@ export class RegistryTokenService {
         ? 'grant_type is required in a POST: use refresh_token or password (or GET with Basic credentials)'
         : `grant_type ${JSON.stringify(request.grantType)} is not supported: use refresh_token or password`);
     }
-    const { granted } = await this.granter.grant(registry, who.caller, parseScopes(request.scopes));
+    const scopes = parseScopes(request.scopes);
+    if (scopes.length > MAX_SCOPES) {
+      throw new TokenRequestError('invalid_request', `${scopes.length} scopes were asked for; a token carries at most ${MAX_SCOPES} (more would not fit in a request header)`);
+    }
+    const { granted } = await this.granter.grant(registry, who.caller, scopes);
     const issued = await this.tokens.signAccessToken(registry.loginServer, who.subject, granted, who.notAfter);
     const refreshToken = request.grantType === 'refresh_token' ? who.refreshToken : request.offline ? await this.newRefreshToken(registry, who) : undefined;
     return { accessToken: issued.token, expiresIn: issued.expiresIn, issuedAt: issued.issuedAt, ...(refreshToken ? { refreshToken } : {}) };

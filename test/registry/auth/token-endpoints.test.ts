@@ -114,6 +114,7 @@ describe('registry token service: challenges and /oauth2 endpoints', () => {
     const refusals: Array<{ what: string; form: Record<string, string>; status: number; code: string }> = [
       { what: 'an unknown grant type', form: { grant_type: 'client_credentials' }, status: 400, code: 'UNSUPPORTED' },
       { what: 'a POST without grant_type', form: { scope: 'repository:app:pull' }, status: 400, code: 'UNSUPPORTED' },
+      { what: 'more scopes than fit in a header', form: { grant_type: 'password', scope: Array.from({ length: 33 }, (_, i) => `repository:r${i}:pull`).join(' ') }, status: 400, code: 'UNSUPPORTED' },
       { what: 'a refresh grant without a refresh token', form: { grant_type: 'refresh_token' }, status: 400, code: 'UNSUPPORTED' },
       { what: 'a refresh token that is not one', form: { grant_type: 'refresh_token', refresh_token: 'garbage' }, status: 401, code: 'UNAUTHORIZED' },
       { what: 'an unknown username', form: { grant_type: 'password', username: 'someone', password: 'x' }, status: 401, code: 'UNAUTHORIZED' },
