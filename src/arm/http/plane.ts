@@ -86,6 +86,16 @@ export class ArmPlane implements HttpPlane {
       const m = route.path.exec(path);
       if (m) return { route, params: m.slice(1).map((p) => p ?? '') };
     }
+    // ARM tells an unknown provider or resource type from a path that names nothing.
+    const provider = /\/providers\/([^/]+)(?:\/([^/]+))?/i.exec(path);
+    if (provider) {
+      const [, namespace, type] = provider as unknown as [string, string, string | undefined];
+      const types = SERVED_TYPES[namespace.toLowerCase()];
+      if (!types) throw new ArmError(400, 'InvalidResourceNamespace', `The resource namespace '${namespace}' is invalid: this resource manager serves ${Object.keys(SERVED_TYPES).join(', ')}.`);
+      if (type !== undefined && !types.includes(type.toLowerCase())) {
+        throw new ArmError(400, 'InvalidResourceType', `The resource type '${type}' could not be found in the namespace '${namespace}'.`);
+      }
+    }
     throw new ArmError(404, 'NotFound', `The resource path '${path}' is not served by this resource manager.`);
   }
 
@@ -99,6 +109,13 @@ export class ArmPlane implements HttpPlane {
     return new ArmError(500, 'InternalServerError', 'The server encountered an internal error; see its log.');
   }
 }
+
+/** The resource providers and types the routes serve, by lower-case name, to name what a path asked for in vain. */
+const SERVED_TYPES: Record<string, string[]> = {
+  'microsoft.containerregistry': ['registries', 'checknameavailability'],
+  'microsoft.containerservice': ['managedclusters'],
+  'microsoft.authorization': ['roleassignments', 'roledefinitions'],
+};
 
 /** `//subscriptions//x/` → `/subscriptions/x`, each segment percent-decoded (names may carry encoded characters). */
 function normalizePath(pathname: string): string {

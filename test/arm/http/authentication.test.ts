@@ -65,8 +65,14 @@ describe('resource manager: authentication and the error envelope', () => {
   it('answers unknown paths, methods and bad bodies in ARM\'s envelope, never a 500', async () => {
     const sub = `/subscriptions/${s.info.subscriptionId}`;
     const unknown = await s.call('GET', `${sub}/providers/Microsoft.Nope/things`);
-    assert.equal(unknown.status, 404);
-    assert.equal(typeof unknown.json.error.code, 'string');
+    assert.equal(unknown.status, 400);
+    assert.equal(unknown.json.error.code, 'InvalidResourceNamespace');
+    const type = await s.call('GET', `${sub}/resourceGroups/rg/providers/Microsoft.ContainerRegistry/widgets/x`);
+    assert.equal(type.status, 400);
+    assert.equal(type.json.error.code, 'InvalidResourceType');
+    const nothing = await s.call('GET', `${sub}/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/x/widgets`);
+    assert.equal(nothing.status, 404);
+    assert.equal(nothing.json.error.code, 'NotFound');
     const method = await s.call('POST', sub);
     assert.equal(method.status, 405);
     assert.equal(method.json.error.code, 'MethodNotAllowed');
