@@ -213,7 +213,10 @@ async function* untilStopped(source: AsyncIterable<Buffer>, stopped: AbortSignal
     }
   } finally {
     stopped.removeEventListener('abort', onStop);
-    await chunks.return?.();
+    // Stopped, a read is still pending, and an async iterator's return() waits behind it: closing the source must
+    // not wait for a chunk that may never come. Once answered, the request's connection closes and the read ends.
+    if (stopped.aborted) chunks.return?.()?.catch(() => undefined);
+    else await chunks.return?.();
   }
 }
 
