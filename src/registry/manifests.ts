@@ -67,8 +67,9 @@ export class ManifestService {
         throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `blob ${result.missingBlobs[0]} is not in repository ${repository}; push it before the manifest`,
           { missing: result.missingBlobs });
       }
-      throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${result.missingManifests[0]} that the index lists is not in repository ${repository}; push it first`,
-        { missing: result.missingManifests }, 400);
+      // The spec's MANIFEST_BLOB_UNKNOWN is "manifest references a manifest or blob unknown to registry" (distribution answers so too).
+      throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `manifest ${result.missingManifests[0]} that the index lists is not in repository ${repository}; push it first`,
+        { missing: result.missingManifests });
     }
     return { digest, subject: parsed.subject };
   }

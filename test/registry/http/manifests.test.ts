@@ -178,13 +178,13 @@ describe('registry HTTP: manifests', () => {
       await assertManifest('m/empty-index', 'none', body, MEDIA.ociIndex);
     });
 
-    it('an index listing a manifest the repository lacks is 400 MANIFEST_UNKNOWN and is not stored', async () => {
+    it('an index listing a manifest the repository lacks is 400 MANIFEST_BLOB_UNKNOWN and is not stored', async () => {
       const present = await client.pushImage('m/index-missing');
       const elsewhere = await client.pushImage('m/index-other');
       const missing = unknownDigest();
       for (const child of [missing, elsewhere.digest]) {
         const body = JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: [present.descriptor, { mediaType: MEDIA.ociManifest, digest: child, size: 10 }] });
-        const error = await assertRegistryError(await put('m/index-missing', 'broken', body, MEDIA.ociIndex), 400, 'MANIFEST_UNKNOWN');
+        const error = await assertRegistryError(await put('m/index-missing', 'broken', body, MEDIA.ociIndex), 400, 'MANIFEST_BLOB_UNKNOWN');
         assert.match(error!.message, new RegExp(child));
         assert.deepEqual(error!.detail, { missing: [child] });
         await assertRegistryError(await client.fetch('/v2/m/index-missing/manifests/broken'), 404, 'MANIFEST_UNKNOWN');
@@ -216,7 +216,7 @@ describe('registry HTTP: manifests', () => {
 
     it('a Docker manifest list with a missing child is 400 MANIFEST_UNKNOWN', async () => {
       const body = JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.dockerList, manifests: [{ mediaType: MEDIA.dockerManifest, digest: unknownDigest(), size: 5 }] });
-      await assertRegistryError(await put('m/docker-list', 'broken', body, MEDIA.dockerList), 400, 'MANIFEST_UNKNOWN');
+      await assertRegistryError(await put('m/docker-list', 'broken', body, MEDIA.dockerList), 400, 'MANIFEST_BLOB_UNKNOWN');
     });
 
     it('a Docker schema 1 manifest is 400 MANIFEST_INVALID', async () => {
