@@ -55,6 +55,10 @@ export class ArmPlane implements HttpPlane {
       if (!/^\d{4}-\d{2}-\d{2}(-[a-z]+)?$/i.test(apiVersion)) {
         throw new ArmError(400, 'InvalidApiVersionParameter', `The api-version '${apiVersion}' is invalid: use a version such as 2023-07-01 or 2023-11-01-preview.`);
       }
+      const subscription = /^\/subscriptions\/([^/]+)/i.exec(path)?.[1];
+      if (subscription !== undefined && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(subscription)) {
+        throw new ArmError(400, 'InvalidSubscriptionId', `The provided subscription identifier '${subscription}' is malformed or invalid.`);
+      }
       const { route, params } = this.match(path);
       const handler = route.methods[req.method as keyof ArmRoute['methods']];
       if (!handler) {

@@ -70,6 +70,11 @@ describe('resource manager: authentication and the error envelope', () => {
     const type = await s.call('GET', `${sub}/resourceGroups/rg/providers/Microsoft.ContainerRegistry/widgets/x`);
     assert.equal(type.status, 400);
     assert.equal(type.json.error.code, 'InvalidResourceType');
+    for (const path of ['/subscriptions/notaguid', '/subscriptions/nope/resourceGroups/x']) {
+      const malformed = await s.call('GET', path);
+      assert.equal(malformed.status, 400, path);
+      assert.equal(malformed.json.error.code, 'InvalidSubscriptionId', path);
+    }
     const nothing = await s.call('GET', `${sub}/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/x/widgets`);
     assert.equal(nothing.status, 404);
     assert.equal(nothing.json.error.code, 'NotFound');
