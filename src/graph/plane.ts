@@ -12,20 +12,20 @@ const ROOT = '/v1.0';
 const applicationPasswords = passwordHandlers('application');
 const servicePrincipalPasswords = passwordHandlers('servicePrincipal');
 
-/** Graph's routes under /v1.0; a captured segment is an object id. */
+/** Graph's routes under /v1.0; a captured segment is an object id. Graph reads segments without regard to case. */
 const ROUTES: ReadonlyArray<{ pattern: RegExp; methods: Partial<Record<string, GraphHandler>> }> = [
-  { pattern: /^\/applications$/, methods: { GET: listApplications, POST: createApplication } },
-  { pattern: /^\/applications\/([^/]+)$/, methods: { GET: getApplication, PATCH: updateApplication, DELETE: deleteApplication } },
-  { pattern: /^\/applications\/([^/]+)\/addPassword$/, methods: { POST: applicationPasswords.add } },
-  { pattern: /^\/applications\/([^/]+)\/removePassword$/, methods: { POST: applicationPasswords.remove } },
-  { pattern: /^\/servicePrincipals$/, methods: { GET: listServicePrincipals, POST: createServicePrincipal } },
-  { pattern: /^\/servicePrincipals\/([^/]+)$/, methods: { GET: getServicePrincipal, DELETE: deleteServicePrincipal } },
-  { pattern: /^\/servicePrincipals\/([^/]+)\/addPassword$/, methods: { POST: servicePrincipalPasswords.add } },
-  { pattern: /^\/servicePrincipals\/([^/]+)\/removePassword$/, methods: { POST: servicePrincipalPasswords.remove } },
-  { pattern: /^\/directoryObjects\/getByIds$/, methods: { POST: getByIds } },
-  { pattern: /^\/users$/, methods: { GET: listUsers } },
-  { pattern: /^\/users\/([^/]+)$/, methods: { GET: getUser } },
-  { pattern: /^\/me(?:\/.*)?$/, methods: { GET: me, POST: me, PATCH: me, DELETE: me } },
+  { pattern: /^\/applications$/i, methods: { GET: listApplications, POST: createApplication } },
+  { pattern: /^\/applications\/([^/]+)$/i, methods: { GET: getApplication, PATCH: updateApplication, DELETE: deleteApplication } },
+  { pattern: /^\/applications\/([^/]+)\/addPassword$/i, methods: { POST: applicationPasswords.add } },
+  { pattern: /^\/applications\/([^/]+)\/removePassword$/i, methods: { POST: applicationPasswords.remove } },
+  { pattern: /^\/servicePrincipals$/i, methods: { GET: listServicePrincipals, POST: createServicePrincipal } },
+  { pattern: /^\/servicePrincipals\/([^/]+)$/i, methods: { GET: getServicePrincipal, DELETE: deleteServicePrincipal } },
+  { pattern: /^\/servicePrincipals\/([^/]+)\/addPassword$/i, methods: { POST: servicePrincipalPasswords.add } },
+  { pattern: /^\/servicePrincipals\/([^/]+)\/removePassword$/i, methods: { POST: servicePrincipalPasswords.remove } },
+  { pattern: /^\/directoryObjects\/getByIds$/i, methods: { POST: getByIds } },
+  { pattern: /^\/users$/i, methods: { GET: listUsers } },
+  { pattern: /^\/users\/([^/]+)$/i, methods: { GET: getUser } },
+  { pattern: /^\/me(?:\/.*)?$/i, methods: { GET: me, POST: me, PATCH: me, DELETE: me } },
 ];
 
 function decodeSegment(segment: string): string {

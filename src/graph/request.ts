@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { readRequestBody, RequestBodyStalled, RequestBodyTooLarge } from '../server/request-body.js';
+import { readJsonObjectBody, RequestBodyNotJsonObject, RequestBodyStalled, RequestBodyTooLarge } from '../server/request-body.js';
 import { badRequest, GraphError } from './errors.js';
 
 const JSON_LIMIT = 256 * 1024;
@@ -9,23 +9,17 @@ export type JsonObject = Record<string, unknown>;
 
 /** The JSON object a write sends; an empty body is an empty object (addPassword may be sent without one). */
 export async function readJsonObject(req: IncomingMessage): Promise<JsonObject> {
-  let text: string;
   try {
-    text = (await readRequestBody(req, JSON_LIMIT)).toString('utf8');
+    return await readJsonObjectBody(req, JSON_LIMIT);
   } catch (err) {
     if (err instanceof RequestBodyTooLarge) throw new GraphError(413, 'Request_EntityTooLarge', err.message);
     if (err instanceof RequestBodyStalled) throw new GraphError(408, 'RequestTimeout', err.message);
+    if (err instanceof RequestBodyNotJsonObject) {
+      throw new GraphError(400, 'BadRequest', err.isJson ? 'The request payload must be a JSON object.'
+        : 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.');
+    }
     throw err;
   }
-  if (text.trim() === '') return {};
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new GraphError(400, 'BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.');
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new GraphError(400, 'BadRequest', 'The request payload must be a JSON object.');
-  return value as JsonObject;
 }
 
 function invalidValue(property: string, resource: string): GraphError {

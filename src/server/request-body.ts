@@ -62,6 +62,30 @@ export function readRequestBody(req: IncomingMessage, limit: number, idleMs = BO
   });
 }
 
+/** The body is not a JSON object (`isJson`: it is JSON, of another kind); `detail` says why, for the plane's error format. */
+export class RequestBodyNotJsonObject extends Error {
+  constructor(readonly detail: string, readonly isJson: boolean) {
+    super(`the request body is not a JSON object: ${detail}`);
+  }
+}
+
+/**
+ * Reads a JSON object body (ARM, Graph): empty is `{}` (a POST may come without one), a UTF-8 byte order mark is
+ * skipped, anything else that is not one JSON object throws RequestBodyNotJsonObject.
+ */
+export async function readJsonObjectBody(req: IncomingMessage, limit: number): Promise<Record<string, unknown>> {
+  const text = (await readRequestBody(req, limit)).toString('utf8').replace(/^\uFEFF/, '');
+  if (text.trim() === '') return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new RequestBodyNotJsonObject((err as Error).message, false);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new RequestBodyNotJsonObject('the body must be a JSON object', true);
+  return value as Record<string, unknown>;
+}
+
 /** A client that hangs up mid-request is not a server error: nothing is answered, and nothing logged above debug. */
 export function isClientGone(err: unknown, req: IncomingMessage): boolean {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;

@@ -58,6 +58,7 @@ describe('Graph over HTTP', () => {
     assert.deepEqual(created.body['identifierUris'], []);
     const appObjectId = created.body['id'] as string;
     const appId = created.body['appId'] as string;
+    assert.equal((await graph('GET', `/Applications/${appObjectId}`)).body['appId'], appId, 'segments are read without regard to case');
 
     const start = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     const end = new Date(Date.now() + 365 * 86400_000).toISOString().replace(/\.\d+Z$/, 'Z');

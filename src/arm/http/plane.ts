@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { RbacError } from '../../rbac/types.js';
 import { RegistryError } from '../../registry/errors.js';
 import type { HttpPlane } from '../../server/plane.js';
-import { isClientGone, readRequestBody, RequestBodyStalled, RequestBodyTooLarge } from '../../server/request-body.js';
+import { isClientGone, readJsonObjectBody, RequestBodyNotJsonObject, RequestBodyStalled, RequestBodyTooLarge } from '../../server/request-body.js';
 import { ArmError, invalidRequestContent } from '../errors.js';
 import type { ResourceManager } from '../resource-manager.js';
 import { authenticate } from './authenticate.js';
@@ -134,21 +134,12 @@ function normalizePath(pathname: string): string {
 }
 
 async function readJsonObject(req: IncomingMessage): Promise<Record<string, unknown>> {
-  let text: string;
   try {
-    text = (await readRequestBody(req, BODY_LIMIT)).toString('utf8');
+    return await readJsonObjectBody(req, BODY_LIMIT);
   } catch (err) {
     if (err instanceof RequestBodyTooLarge) throw new ArmError(413, 'RequestEntityTooLarge', `The request body exceeds ${BODY_LIMIT} bytes.`);
     if (err instanceof RequestBodyStalled) throw new ArmError(408, 'RequestTimeout', `The request timed out: ${err.message}.`);
+    if (err instanceof RequestBodyNotJsonObject) throw invalidRequestContent(err.detail);
     throw err;
   }
-  if (text.trim() === '') return {};
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw invalidRequestContent((err as Error).message);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidRequestContent('the body must be a JSON object');
-  return value as Record<string, unknown>;
 }

@@ -86,6 +86,8 @@ describe('resource manager: authentication and the error envelope', () => {
     assert.equal(bad.json.error.code, 'InvalidRequestContent');
     const array = await s.call('PUT', `${sub}/resourcegroups/rg1`, { rawBody: '[1,2]' });
     assert.equal(array.json.error.code, 'InvalidRequestContent');
+    const bom = await s.call('PUT', `${sub}/resourcegroups/rgbom`, { rawBody: '\uFEFF{"location":"eastus"}' });
+    assert.equal(bom.status, 201, 'a UTF-8 byte order mark before the JSON is skipped, as .NET clients may send one');
     const badFilter = await s.call('GET', `${sub}/resources?$filter=${encodeURIComponent("tagName eq 'x'")}`);
     assert.equal(badFilter.status, 400);
     assert.equal(badFilter.json.error.code, 'InvalidFilterInQueryString');
