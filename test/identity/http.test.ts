@@ -143,6 +143,9 @@ describe('identity plane over HTTP', () => {
       const get = await fetch(`${url}/${tenant}/oauth2/v2.0/token`);
       assert.equal(get.status, 400);
       assertAadError((await get.json()) as Record<string, unknown>, 'invalid_request', 900561);
+      const preflight = await fetch(`${url}/${tenant}/oauth2/v2.0/token`, { method: 'OPTIONS' });
+      assert.equal(preflight.status, 204, 'OPTIONS is one of the methods the endpoint names');
+      assert.equal(preflight.headers.get('allow'), 'POST, OPTIONS');
       const json = await fetch(`${url}/${tenant}/oauth2/v2.0/token`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ ...credentials(), scope }) });
       assert.equal(json.status, 400);
       assertAadError((await json.json()) as Record<string, unknown>, 'invalid_request', 900144);

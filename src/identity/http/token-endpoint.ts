@@ -83,6 +83,11 @@ function requestedResource(form: URLSearchParams, authority: Authority): string 
  */
 export async function handleTokenRequest(req: IncomingMessage, res: ServerResponse, identity: IdentityService, authority: Authority, tenantSegment: string | undefined): Promise<void> {
   try {
+    if (req.method === 'OPTIONS') {
+      // A browser's preflight: Entra ID names the methods it takes; there is nothing else to answer.
+      res.writeHead(204, { Allow: 'POST, OPTIONS' }).end();
+      return;
+    }
     if (req.method !== 'POST') throw methodNotAccepted(req, 'POST, OPTIONS');
     const form = await readForm(req);
     const grantType = form.get('grant_type');
