@@ -164,8 +164,9 @@ export class ManagedClusterService implements ResourceTypeService {
   /** Removes the cluster, the principals created for it with their assignments, and assignments at or below it. */
   async deleteRecord(record: ResourceRecord): Promise<void> {
     const state = record.state as ClusterState;
-    await this.deletePrincipals(state.ownedPrincipals, record);
+    // The record goes first: a delete running beside this one then sees neither cluster using a shared identity.
     this.store.deleteResource(record.subscriptionId, record.resourceGroup, record.type, record.name);
+    await this.deletePrincipals(state.ownedPrincipals);
     await this.rbac.deleteAssignmentsOf({ scopePrefix: resourceId(record.subscriptionId, record.resourceGroup, CLUSTER_TYPE, record.name) });
   }
 
@@ -253,8 +254,8 @@ export class ManagedClusterService implements ResourceTypeService {
    * Deletes principals made for a cluster (with their role assignments), except those another cluster still uses:
    * a user-assigned identity, or a service principal brought by servicePrincipalProfile, can serve several clusters.
    */
-  private async deletePrincipals(objectIds: string[], deleting?: ResourceRecord): Promise<void> {
-    const inUse = this.principalsInUse(deleting);
+  private async deletePrincipals(objectIds: string[]): Promise<void> {
+    const inUse = this.principalsInUse();
     for (const objectId of objectIds) {
       if (inUse.has(objectId)) continue;
       await this.identity.deletePrincipal(objectId);
@@ -262,12 +263,11 @@ export class ManagedClusterService implements ResourceTypeService {
     }
   }
 
-  /** The object ids of every principal that a stored cluster, other than `except`, authenticates with. */
-  private principalsInUse(except?: ResourceRecord): Set<string> {
+  /** The object ids of every principal that a stored cluster authenticates with. */
+  private principalsInUse(): Set<string> {
     const inUse = new Set<string>();
     for (const { subscriptionId } of this.store.subscriptions()) {
       for (const record of this.store.resources({ subscriptionId, type: CLUSTER_TYPE })) {
-        if (except && record.subscriptionId === except.subscriptionId && record.resourceGroup === except.resourceGroup && record.name === except.name) continue;
         const state = record.state as ClusterState;
         for (const id of [...state.ownedPrincipals, state.identity?.principalId, state.kubelet?.objectId, state.servicePrincipal?.objectId]) {
           if (id) inUse.add(id);

@@ -40,15 +40,19 @@ const OPTIONS = {
 } as const;
 
 /**
- * A kid is a base64url thumbprint, so one in 64 begins with '-', and the parser would take it for an option.
- * The argument after `keys remove` is always the kid: it moves behind `--`, where the parser reads it as a positional.
+ * A kid is a base64url thumbprint, so one in 64 begins with '-', which the parser would take for an unknown option.
+ * After `keys remove`, the first argument that is neither an option of ours nor the value of one is the kid: it
+ * moves behind `--`, where the parser reads it as a positional.
  */
 function kidAsPositional(argv: string[]): string[] {
-  const at = argv.findIndex((arg, i) => arg === 'remove' && argv[i - 1] === 'keys');
-  const kid = argv[at + 1];
-  if (at < 0 || kid === undefined || !kid.startsWith('-') || kid === '--') return argv;
-  if (kid.replace(/^--?/, '').split('=')[0]! in OPTIONS || kid === '-h') return argv;
-  return [...argv.slice(0, at + 1), ...argv.slice(at + 2).filter((arg) => arg !== '--'), '--', kid];
+  const { tokens } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: false, tokens: true });
+  const [command, action] = tokens.filter((t) => t.kind === 'positional');
+  if (command?.value !== 'keys' || action?.value !== 'remove') return argv;
+  const kid = tokens.find((t) => t.index > action.index && (t.kind === 'positional' || (t.kind === 'option' && !Object.hasOwn(OPTIONS, t.name))));
+  if (kid?.kind !== 'option') return argv;
+  const rest = argv.filter((_, i) => i !== kid.index);
+  const terminator = rest.indexOf('--');
+  return terminator < 0 ? [...rest, '--', argv[kid.index]!] : [...rest.slice(0, terminator + 1), argv[kid.index]!, ...rest.slice(terminator + 1)];
 }
 
 async function main(argv: string[]): Promise<void> {

@@ -214,7 +214,8 @@ async function* untilStopped(source: AsyncIterable<Buffer>, stopped: AbortSignal
   } finally {
     stopped.removeEventListener('abort', onStop);
     // Stopped, a read is still pending, and an async iterator's return() waits behind it: closing the source must
-    // not wait for a chunk that may never come. Once answered, the request's connection closes and the read ends.
+    // not wait for a chunk that may never come. The read ends when the connection closes (the client's, or the
+    // server's after SOCKET_IDLE_MS).
     if (stopped.aborted) chunks.return?.()?.catch(() => undefined);
     else await chunks.return?.();
   }

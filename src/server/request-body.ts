@@ -33,7 +33,10 @@ export class RequestBodyAborted extends Error {
 export function readRequestBody(req: IncomingMessage, limit: number, idleMs = BODY_IDLE_MS): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) return Promise.reject(new RequestBodyTooLarge(limit));
-  if (req.readableEnded) return Promise.resolve(Buffer.alloc(0));
+  // Read elsewhere first, the rest of a body would pass for all of it.
+  if (req.readableDidRead) return Promise.reject(new Error('the request body has already been read'));
+  // Gone while the request was being authenticated: no event would come.
+  if (req.destroyed && !req.complete) return Promise.reject(new RequestBodyAborted());
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -59,6 +62,8 @@ export function readRequestBody(req: IncomingMessage, limit: number, idleMs = BO
     const onClose = (): void => settle(req.complete ? null : new RequestBodyAborted());
     const idle = setTimeout(() => settle(new RequestBodyStalled(idleMs)), idleMs);
     req.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+    // A 'data' listener does not restart a stream that was paused.
+    req.resume();
   });
 }
 
@@ -86,10 +91,11 @@ export async function readJsonObjectBody(req: IncomingMessage, limit: number): P
   return value as Record<string, unknown>;
 }
 
-/** A client that hangs up mid-request is not a server error: nothing is answered, and nothing logged above debug. */
-export function isClientGone(err: unknown, req: IncomingMessage): boolean {
+/**
+ * A client that hangs up mid-request is not a server error: nothing is answered, and nothing logged above debug.
+ * Decided by the error alone: a request or socket destroyed by the server itself (a failed write) is no sign of it.
+ */
+export function isClientGone(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  // A request stream is also destroyed once its body has been read whole: only an incomplete one means a hang-up.
-  return err instanceof RequestBodyAborted || (req.destroyed && !req.complete) || req.socket.destroyed
-    || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'EPIPE';
+  return err instanceof RequestBodyAborted || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'EPIPE';
 }

@@ -55,7 +55,7 @@ export async function startServer(app: Anchorage, tls: TlsMaterial | undefined, 
     const plane = planes.find((p) => p.claims(path));
     if (plane) {
       plane.handle(req, res).catch((err: unknown) => {
-        if (isClientGone(err, req)) {
+        if (isClientGone(err)) {
           log.debug({ plane: plane.name, method: req.method, url: req.url }, 'the client hung up mid-request');
           res.destroy();
           return;
@@ -77,14 +77,19 @@ export async function startServer(app: Anchorage, tls: TlsMaterial | undefined, 
     // for SOCKET_IDLE_MS is closed instead (a stalled upload is cut back to where the request found it, to resume).
     server.requestTimeout = 0;
     server.timeout = SOCKET_IDLE_MS;
+    // What Node's parser refuses gets OCI error JSON (the main port's ARM and Graph clients too: it never reaches a plane).
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
-      if (!socket.writable || err.code === 'ECONNRESET') {
+      // As Node's own handler: nothing can be written into a response already under way.
+      const inProgress = (socket as Duplex & { _httpMessage?: { headersSent: boolean } })._httpMessage?.headersSent;
+      if (!socket.writable || inProgress || err.code === 'ECONNRESET') {
         socket.destroy();
         return;
       }
       writeRegistryErrorToSocket(socket, err.code === 'HPE_HEADER_OVERFLOW'
         ? new RegistryError('TOO_LARGE', 'the request headers exceed 16 KiB', undefined, 431)
-        : new RegistryError('UNSUPPORTED', `the request is not valid HTTP/1.1 (${err.code ?? err.message})`, undefined, 400));
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? new RegistryError('UNAVAILABLE', 'the request headers did not arrive in time', undefined, 408)
+          : new RegistryError('UNSUPPORTED', `the request is not valid HTTP/1.1 (${err.code ?? err.message})`, undefined, 400));
     });
     return server;
   };

@@ -53,5 +53,7 @@ describe('anchorage keys', () => {
     const dashed = await cli('keys', 'remove', '-q3nope');
     assert.equal(dashed.code, 1);
     assert.match(dashed.stderr, /^anchorage: no signing key -q3nope;/, 'a kid may begin with a dash: it is still read as the kid');
+    const afterOption = await cli('keys', 'remove', '--log-level', 'error', '-q3nope');
+    assert.match(afterOption.stderr, /^anchorage: no signing key -q3nope;/, 'after an option and its value too');
   });
 });

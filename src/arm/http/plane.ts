@@ -80,7 +80,7 @@ export class ArmPlane implements HttpPlane {
       const result = await handler(call);
       sendArmJson(req, res, result.status, result.body);
     } catch (err) {
-      if (isClientGone(err, req)) throw err;
+      if (isClientGone(err)) throw err;
       sendArmError(req, res, this.toArmError(err, req));
     }
   }

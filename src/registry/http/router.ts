@@ -75,7 +75,7 @@ export class RegistryRouter {
         sendRegistryError(req, res, err, err.status === 405 ? { Allow: allowed } : {});
         return;
       }
-      if (isClientGone(err, req)) return;
+      if (isClientGone(err)) return;
       this.log.error({ err, method: req.method, url }, 'registry request failed');
       sendRegistryError(req, res, new RegistryError('UNAVAILABLE', 'internal error; see the server log', undefined, 500));
     }
