@@ -26,12 +26,11 @@ export function parseFilter(filter: string | null): FilterClause[] {
   }
 }
 
-/** Rejects clauses a list call does not support, naming the first. */
 /** Refuses clauses on fields or functions not allowed, and functions called with an argument they do not take, or without one they need. */
 export function onlyClauses(clauses: FilterClause[], allowed: { fields?: string[]; fns?: Record<string, 'argument' | 'none'> }, filter: string | null): void {
   for (const c of clauses) {
     const ok = 'field' in c ? allowed.fields?.includes(c.field)
-      : allowed.fns?.[c.fn] !== undefined && (allowed.fns[c.fn] === 'argument') === (c.arg !== undefined && c.arg !== '');
+      : allowed.fns !== undefined && Object.hasOwn(allowed.fns, c.fn) && (allowed.fns[c.fn] === 'argument') === (c.arg !== undefined && c.arg !== '');
     if (!ok) throw invalidFilter(filter ?? '');
   }
 }

@@ -5,9 +5,10 @@ import { ArmError, resourceGroupNotFound, resourceNotFound, subscriptionNotFound
 import { fieldValue, onlyClauses, parseFilter } from './odata-filter.js';
 import { parseScope } from './resource-ids.js';
 import type { ResourceStore } from './resource-store.js';
+import { GUID_SOURCE } from '../guid.js';
 
 /** A role definition's id (at a subscription or at the root), or its bare GUID. */
-const ROLE_DEFINITION_ID = /^(?:(?:\/subscriptions\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})?\/providers\/Microsoft\.Authorization\/roleDefinitions\/)?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
+const ROLE_DEFINITION_ID = new RegExp(`^(?:(?:/subscriptions/${GUID_SOURCE})?/providers/Microsoft\\.Authorization/roleDefinitions/)?(${GUID_SOURCE})$`, 'i');
 const PRINCIPAL_TYPES = ['ServicePrincipal', 'User', 'Group'] as const;
 
 /**

@@ -1,9 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import { readJsonObjectBody, RequestBodyNotJsonObject, RequestBodyStalled, RequestBodyTooLarge } from '../server/request-body.js';
 import { badRequest, GraphError } from './errors.js';
+import { GUID } from '../guid.js';
 
 const JSON_LIMIT = 256 * 1024;
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export type JsonObject = Record<string, unknown>;
 

@@ -5,6 +5,7 @@ import {
   DirectoryError, type Application, type ApplicationFilter, type CredentialOwner, type ListPage, type ListQuery,
   type PasswordCredential, type ServicePrincipal, type ServicePrincipalFilter, type Tenant,
 } from './types.js';
+import { GUID } from '../guid.js';
 
 /** Tables whose changes can invalidate a verified token, a checked secret or a principal's roles; each change bumps the generation. */
 const REVOCATION_TABLES = ['applications', 'service_principals', 'directory_role_members', 'password_credentials', 'signing_keys'];
@@ -147,7 +148,7 @@ const encodeSkipToken = (id: string): string => Buffer.from(id).toString('base64
 const decodeSkipToken = (token: string | undefined): string => {
   if (token === undefined) return '';
   const id = Buffer.from(token, 'base64url').toString();
-  if (encodeSkipToken(id) !== token || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) {
+  if (encodeSkipToken(id) !== token || !GUID.test(id)) {
     throw new DirectoryError('InvalidInput', `The $skiptoken '${token.slice(0, 64)}' is not valid: follow @odata.nextLink as it was given.`);
   }
   return id;

@@ -3,8 +3,8 @@ import { BUILTIN_ROLES } from './builtin-roles.js';
 import { decideFrom } from './decide.js';
 import { isWithinScope, normalizeScope, scopeKey } from './scopes.js';
 import { RbacError, type Decision, type Operation, type Rbac, type RoleAssignment, type RoleDefinition } from './types.js';
+import { GUID } from '../guid.js';
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Decisions kept before the cache starts over; far above what one server's principals and scopes produce. */
 const DECISION_CACHE_LIMIT = 50_000;

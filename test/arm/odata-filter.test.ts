@@ -29,7 +29,7 @@ describe('onlyClauses', () => {
   });
 
   it('refuses other fields, other functions, and arguments missing or extra', () => {
-    for (const bad of ['assignedTo()', "assignedTo('')", "atScope('x')", "roleName eq 'x'", 'nope()']) {
+    for (const bad of ['assignedTo()', "assignedTo('')", "atScope('x')", "roleName eq 'x'", 'nope()', 'constructor()']) {
       assert.throws(check(bad), (e: unknown) => e instanceof ArmError && e.status === 400 && e.code === 'InvalidFilterInQueryString', bad);
     }
   });

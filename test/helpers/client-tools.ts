@@ -27,9 +27,9 @@ export interface MemoryLog {
   requests(): Array<{ method: string; url: string; status: number }>;
 }
 
-export function memoryLog(limit = 400): MemoryLog {
+export function memoryLog(limit = 400, level = 'info'): MemoryLog {
   const lines: string[] = [];
-  const logger = pino({ level: 'info' }, {
+  const logger = pino({ level }, {
     write(line: string) {
       lines.push(line.trimEnd());
       if (lines.length > limit) lines.shift();

@@ -14,6 +14,7 @@ import { authorizationRoutes } from './routes-authorization.js';
 import { clusterRoutes } from './routes-clusters.js';
 import { registryRoutes } from './routes-registries.js';
 import { subscriptionRoutes } from './routes-subscriptions.js';
+import { GUID } from '../../guid.js';
 
 /** ARM request bodies are small JSON documents. */
 const BODY_LIMIT = 1024 * 1024;
@@ -25,9 +26,18 @@ const BODY_LIMIT = 1024 * 1024;
 export class ArmPlane implements HttpPlane {
   readonly name = 'resource-manager';
   private readonly routes: ArmRoute[];
+  /** Lower-case provider namespace → the resource types its routes serve, to name what a path asked for in vain. */
+  private readonly servedTypes = new Map<string, Set<string>>();
 
   constructor(private readonly arm: ResourceManager, private readonly log: Logger) {
     this.routes = [...subscriptionRoutes(arm), ...registryRoutes(arm), ...clusterRoutes(arm), ...authorizationRoutes(arm)];
+    for (const route of this.routes) {
+      // The routes' own patterns name them (`providers/Microsoft.ContainerRegistry/registries`, once unescaped).
+      for (const [, namespace, type] of route.path.source.replace(/\\(.)/g, '$1').matchAll(/providers\/([A-Za-z.]+)\/([A-Za-z]+)/g)) {
+        const types = this.servedTypes.get(namespace!.toLowerCase()) ?? new Set<string>();
+        this.servedTypes.set(namespace!.toLowerCase(), types.add(type!.toLowerCase()));
+      }
+    }
   }
 
   claims(path: string): boolean {
@@ -56,7 +66,7 @@ export class ArmPlane implements HttpPlane {
         throw new ArmError(400, 'InvalidApiVersionParameter', `The api-version '${apiVersion}' is invalid: use a version such as 2023-07-01 or 2023-11-01-preview.`);
       }
       const subscription = /^\/subscriptions\/([^/]+)/i.exec(path)?.[1];
-      if (subscription !== undefined && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(subscription)) {
+      if (subscription !== undefined && !GUID.test(subscription)) {
         throw new ArmError(400, 'InvalidSubscriptionId', `The provided subscription identifier '${subscription}' is malformed or invalid.`);
       }
       const { route, params } = this.match(path);
@@ -94,9 +104,9 @@ export class ArmPlane implements HttpPlane {
     const provider = /\/providers\/([^/]+)(?:\/([^/]+))?/i.exec(path);
     if (provider) {
       const [, namespace, type] = provider as unknown as [string, string, string | undefined];
-      const types = SERVED_TYPES[namespace.toLowerCase()];
-      if (!types) throw new ArmError(400, 'InvalidResourceNamespace', `The resource namespace '${namespace}' is invalid: this resource manager serves ${Object.keys(SERVED_TYPES).join(', ')}.`);
-      if (type !== undefined && !types.includes(type.toLowerCase())) {
+      const types = this.servedTypes.get(namespace.toLowerCase());
+      if (!types) throw new ArmError(400, 'InvalidResourceNamespace', `The resource namespace '${namespace}' is invalid: this resource manager serves ${[...this.servedTypes.keys()].join(', ')}.`);
+      if (type !== undefined && !types.has(type.toLowerCase())) {
         throw new ArmError(400, 'InvalidResourceType', `The resource type '${type}' could not be found in the namespace '${namespace}'.`);
       }
     }
@@ -113,13 +123,6 @@ export class ArmPlane implements HttpPlane {
     return new ArmError(500, 'InternalServerError', 'The server encountered an internal error; see its log.');
   }
 }
-
-/** The resource providers and types the routes serve, by lower-case name, to name what a path asked for in vain. */
-const SERVED_TYPES: Record<string, string[]> = {
-  'microsoft.containerregistry': ['registries', 'checknameavailability'],
-  'microsoft.containerservice': ['managedclusters'],
-  'microsoft.authorization': ['roleassignments', 'roledefinitions'],
-};
 
 /** `//subscriptions//x/` → `/subscriptions/x`, each segment percent-decoded (names may carry encoded characters). */
 function normalizePath(pathname: string): string {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { IdentityError } from '../types.js';
+import { GUID } from '../../guid.js';
 
 /**
  * An OAuth2 error as Entra ID writes it: the RFC 6749 `error`, and in `error_description` an AADSTS code and
@@ -12,7 +13,6 @@ export class OAuth2Error extends Error {
   }
 }
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The correlation id Entra ID echoes: the client's `client-request-id` when it sent one. */
 export function correlationId(req: IncomingMessage): string {

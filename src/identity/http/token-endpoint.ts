@@ -84,7 +84,7 @@ function requestedResource(form: URLSearchParams, authority: Authority): string 
 export async function handleTokenRequest(req: IncomingMessage, res: ServerResponse, identity: IdentityService, authority: Authority, tenantSegment: string | undefined): Promise<void> {
   try {
     if (req.method === 'OPTIONS') {
-      // A browser's preflight: Entra ID names the methods it takes; there is nothing else to answer.
+      // The methods the endpoint takes, as its own error for any other names them; no CORS is offered here.
       res.writeHead(204, { Allow: 'POST, OPTIONS' }).end();
       return;
     }

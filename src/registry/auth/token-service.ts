@@ -4,10 +4,10 @@ import type { RegistryRecord } from '../metadata.js';
 import type { AccessGranter, Caller } from './grants.js';
 import { RegistryTokenError, sameService, type RegistryTokens } from './registry-tokens.js';
 import { covers, formatScope, parseScopes, type ResourceActions } from './scopes.js';
+import { GUID } from '../../guid.js';
 
 /** The username that says "the password is a registry token", as `az acr login` and the kubelet credential provider send it. */
 export const NULL_GUID = '00000000-0000-0000-0000-000000000000';
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A token request the service refuses: malformed (`invalid_request`) or with credentials that do not check out. */
 export class TokenRequestError extends Error {
@@ -111,9 +111,7 @@ export class RegistryTokenService {
         ? await this.fromPassword(registry, request.username ?? '', request.password ?? '')
         : { caller: { kind: 'anonymous' }, subject: 'anonymous' };
     } else {
-      throw new TokenRequestError('invalid_request', request.grantType === ''
-        ? 'grant_type is required in a POST: use refresh_token or password (or GET with Basic credentials)'
-        : `grant_type ${JSON.stringify(request.grantType)} is not supported: use refresh_token or password`);
+      throw new TokenRequestError('invalid_request', `grant_type ${JSON.stringify(request.grantType)} is not supported: use refresh_token or password`);
     }
     const scopes = parseScopes(request.scopes);
     if (scopes.length > MAX_SCOPES) {

@@ -1,23 +1,12 @@
-import type { IncomingMessage } from 'node:http';
-import { RegistryError } from '../errors.js';
 import type { ListQuery } from '../metadata-api/service.js';
 import { checkDigest } from '../names.js';
 import type { Handler } from './context.js';
-import { listPage, page, readBody } from './request.js';
+import { listPage, page, readJsonObject } from './request.js';
 import { sendEmpty, sendJson } from './respond.js';
 
 /** ACR's metadata API (`/acr/v1/...`), over AcrMetadataService. */
 
 const PATCH_LIMIT = 64 * 1024;
-
-async function jsonBody(req: IncomingMessage): Promise<unknown> {
-  try {
-    return JSON.parse((await readBody(req, PATCH_LIMIT)).toString('utf8'));
-  } catch (err) {
-    if (err instanceof SyntaxError) throw new RegistryError('UNSUPPORTED', `the body is not JSON: ${err.message}`, undefined, 400);
-    throw err;
-  }
-}
 
 function listQuery(query: URLSearchParams): ListQuery {
   const orderby = query.get('orderby');
@@ -46,7 +35,7 @@ export const acrCatalog: Handler = async ({ res, registry, query, services }) =>
 /** GET, PATCH and DELETE /acr/v1/<name> */
 export const repository: Handler = async ({ req, res, registry, name, services }) => {
   if (req.method === 'DELETE') sendJson(res, 202, await services.metadataApi.deleteRepository(registry, name));
-  else if (req.method === 'PATCH') sendJson(res, 200, await services.metadataApi.updateRepository(registry, name, await jsonBody(req)));
+  else if (req.method === 'PATCH') sendJson(res, 200, await services.metadataApi.updateRepository(registry, name, await readJsonObject(req, PATCH_LIMIT)));
   else sendJson(res, 200, await services.metadataApi.repository(registry, name));
 };
 
@@ -62,7 +51,7 @@ export const tag: Handler = async ({ req, res, registry, name, param, services }
     await services.metadataApi.deleteTag(registry, name, param);
     sendEmpty(res, 202);
   } else if (req.method === 'PATCH') {
-    sendJson(res, 200, await services.metadataApi.updateTag(registry, name, param, await jsonBody(req)));
+    sendJson(res, 200, await services.metadataApi.updateTag(registry, name, param, await readJsonObject(req, PATCH_LIMIT)));
   } else {
     sendJson(res, 200, await services.metadataApi.tag(registry, name, param));
   }
@@ -76,6 +65,6 @@ export const manifestDetails: Handler = async ({ res, registry, name, query, ser
 
 /** GET and PATCH /acr/v1/<name>/_manifests/<digest> */
 export const manifest: Handler = async ({ req, res, registry, name, param, services }) => {
-  if (req.method === 'PATCH') sendJson(res, 200, await services.metadataApi.updateManifest(registry, name, param, await jsonBody(req)));
+  if (req.method === 'PATCH') sendJson(res, 200, await services.metadataApi.updateManifest(registry, name, param, await readJsonObject(req, PATCH_LIMIT)));
   else sendJson(res, 200, await services.metadataApi.manifest(registry, name, param));
 };

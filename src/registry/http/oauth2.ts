@@ -38,13 +38,16 @@ export const exchange: Handler = async ({ req, res, registry, services }) => {
  */
 export const token: Handler = async ({ req, res, registry, query, services }) => {
   const params = req.method === 'POST' ? await form(req) : query;
+  // A POST names its grant; a GET is Basic credentials or none (anonymous pull).
+  if (req.method === 'POST' && !params.get('grant_type')) {
+    throw new RegistryError('UNSUPPORTED', 'grant_type is required in a POST: use refresh_token or password (or GET with Basic credentials)', undefined, 400);
+  }
   const basic = presented(req);
   const credentials = basic.kind === 'basic' && !params.has('username') && !params.has('password')
     ? { username: basic.username, password: basic.password }
     : { username: params.get('username') ?? undefined, password: params.get('password') ?? undefined };
   const issued = await services.tokens.token(registry, {
-    // A POST names its grant; a GET is Basic credentials or none (anonymous pull).
-    grantType: req.method === 'POST' ? params.get('grant_type') ?? '' : undefined,
+    grantType: req.method === 'POST' ? params.get('grant_type') ?? undefined : undefined,
     service: params.get('service') ?? undefined,
     scopes: params.getAll('scope'),
     refreshToken: params.get('refresh_token') || undefined,

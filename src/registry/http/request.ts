@@ -1,20 +1,25 @@
 import type { IncomingMessage } from 'node:http';
-import { readRequestBody, RequestBodyStalled, RequestBodyTooLarge } from '../../server/request-body.js';
+import { readJsonObjectBody, readRequestBody, RequestBodyNotJsonObject, RequestBodyStalled, RequestBodyTooLarge } from '../../server/request-body.js';
 import { RegistryError } from '../errors.js';
 import type { Page } from '../metadata.js';
 import type { ByteRange } from '../storage/blob-store.js';
 import type { ChunkInfo } from '../uploads.js';
 
-/** Reads a whole request body up to `limit` bytes (manifests, forms, JSON), with the registry's errors. */
+/** Reads a whole request body up to `limit` bytes (manifests, forms), with the registry's errors. */
 export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  contentLength(req);
-  try {
-    return await readRequestBody(req, limit);
-  } catch (err) {
-    if (err instanceof RequestBodyTooLarge) throw new RegistryError('TOO_LARGE', `the body exceeds the limit of ${limit} bytes`, { limit });
-    if (err instanceof RequestBodyStalled) throw new RegistryError('SIZE_INVALID', err.message, undefined, 408);
-    throw err;
-  }
+  return readRequestBody(req, limit).catch((err: unknown) => { throw bodyError(err, limit); });
+}
+
+/** Reads a JSON object body up to `limit` bytes (the metadata API's PATCH), with the registry's errors. */
+export async function readJsonObject(req: IncomingMessage, limit: number): Promise<Record<string, unknown>> {
+  return readJsonObjectBody(req, limit).catch((err: unknown) => { throw bodyError(err, limit); });
+}
+
+function bodyError(err: unknown, limit: number): unknown {
+  if (err instanceof RequestBodyTooLarge) return new RegistryError('TOO_LARGE', `the body exceeds the limit of ${limit} bytes`, { limit });
+  if (err instanceof RequestBodyStalled) return new RegistryError('SIZE_INVALID', err.message, undefined, 408);
+  if (err instanceof RequestBodyNotJsonObject) return new RegistryError('UNSUPPORTED', err.message, undefined, 400);
+  return err;
 }
 
 export function contentLength(req: IncomingMessage): number | undefined {
