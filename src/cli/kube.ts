@@ -10,8 +10,8 @@ import { checkPulls, type ContainerResult, type NodeCredentials } from '../kube/
 import { readManifests } from '../kube/workloads.js';
 import { makeNodeConfig, NODE_PATHS, PROVIDER_NAME } from '../kube/node-config.js';
 import { pullSecretCredentials, type CredentialSourceInput } from '../kube/pull-secret-credentials.js';
-import { renderSecrets, type ManifestFormat } from '../kube/secret-manifest.js';
-import { openAnchorage } from '../server/anchorage.js';
+import { checkSecretMetadata, renderSecrets, type ManifestFormat } from '../kube/secret-manifest.js';
+import { openAnchorage, requireDataFolder } from '../server/anchorage.js';
 import { parseDuration } from './output.js';
 import { text as readStream } from 'node:stream/consumers';
 
@@ -72,6 +72,7 @@ export async function kubeCommand(argv: string[]): Promise<void> {
     return;
   }
   const config = loadConfig(values as ConfigFlags);
+  if (command !== 'check') requireDataFolder(config);
   switch (command) {
     case 'node-config': return nodeConfig(config, values);
     case 'pull-secret': return pullSecret(config, values);
@@ -133,7 +134,11 @@ async function pullSecret(config: Config, values: KubeFlags): Promise<void> {
   if (format !== 'yaml' && format !== 'json') throw new Error(`-o must be yaml or json, not ${JSON.stringify(values.output)}`);
   const name = required(values, 'name');
   const years = values.years === undefined ? 1 : Number(values.years);
-  if (!(years > 0)) throw new Error(`--years must be a positive number, not ${JSON.stringify(values.years)}`);
+  if (!(years > 0 && years <= 100)) throw new Error(`--years must be a number of years from 0 to 100, not ${JSON.stringify(values.years)}`);
+  const namespaces = values.namespace ?? [undefined];
+  // Checked before anything is made: a credential created for a Secret that cannot be printed would be left behind.
+  for (const namespace of namespaces) checkSecretMetadata(name, namespace);
+  if (values['create-service-principal'] === '') throw new Error('--create-service-principal needs a name');
   const modes = [values.username !== undefined || values.password !== undefined, values['create-service-principal'] !== undefined, values.repository !== undefined].filter(Boolean).length;
   if (modes !== 1) throw new Error('give exactly one of: --username and --password, --create-service-principal SPNAME, --repository PREFIX');
   const source: CredentialSourceInput = values['create-service-principal'] !== undefined
@@ -144,7 +149,6 @@ async function pullSecret(config: Config, values: KubeFlags): Promise<void> {
   const app = await openAnchorage(config);
   try {
     const credentials = await pullSecretCredentials(app, required(values, 'registry'), source);
-    const namespaces = values.namespace ?? [undefined];
     process.stdout.write(renderSecrets(namespaces.map((namespace) => ({ name, namespace, server: credentials.loginServer, login: credentials.login })), format));
     for (const line of credentials.created) console.error(`created ${line}`);
     console.error(credentials.expires ? `the credential expires on ${credentials.expires}` : 'the credential\'s expiry is not known to this server');

@@ -22,14 +22,19 @@ export class ManifestInputError extends Error {}
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
+/** A Secret's name and namespace as the API server checks them: before any credential is made for the Secret. */
+export function checkSecretMetadata(name: string, namespace: string | undefined): void {
+  if (name.length > 253 || !DNS_SUBDOMAIN.test(name)) {
+    throw new ManifestInputError(`metadata.name: Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`);
+  }
+  if (namespace !== undefined && (namespace.length > 63 || !DNS_LABEL.test(namespace))) {
+    throw new ManifestInputError(`metadata.namespace: Invalid value: "${namespace}": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character`);
+  }
+}
+
 /** What the API server would refuse on apply is refused here, in its words, so the printed manifest always applies. */
 export function checkSecretSpec(spec: SecretSpec): void {
-  if (spec.name.length > 253 || !DNS_SUBDOMAIN.test(spec.name)) {
-    throw new ManifestInputError(`metadata.name: Invalid value: "${spec.name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`);
-  }
-  if (spec.namespace !== undefined && (spec.namespace.length > 63 || !DNS_LABEL.test(spec.namespace))) {
-    throw new ManifestInputError(`metadata.namespace: Invalid value: "${spec.namespace}": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character`);
-  }
+  checkSecretMetadata(spec.name, spec.namespace);
   if (!spec.login.username || !spec.login.password) {
     throw new ManifestInputError('either --from-file or the combination of --docker-username, --docker-password and --docker-server is required');
   }

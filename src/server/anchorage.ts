@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/config.js';
 import { BlobService } from '../registry/blobs.js';
@@ -50,6 +51,16 @@ export interface Anchorage {
   guard: AttributeGuard;
   metadataApi: AcrMetadataService;
   close(): void;
+}
+
+/**
+ * For the commands that work on a server's data (all but `serve`, which makes the folder on first start): a folder
+ * that is not there is a mistyped --data-dir, not a new, empty Anchorage to report on.
+ */
+export function requireDataFolder(config: Config): void {
+  if (!existsSync(config.dataDir)) {
+    throw new Error(`there is no data folder at ${config.dataDir}: \`anchorage serve\` makes one on first start; or give --data-dir the folder it uses`);
+  }
 }
 
 export async function openAnchorage(config: Config): Promise<Anchorage> {

@@ -180,4 +180,16 @@ describe('anchorage kube pull-secret, node-config and expiring, run as commands 
     const narrow = await kube('expiring', '--within', '1d');
     assert.ok(!narrow.stdout.includes(soon.keyId));
   });
+
+  it('pull-secret refuses a Secret name or namespace the API server would, before any credential is made for it', async () => {
+    for (const args of [['--name', 'Bad_Name!'], ['--name', 'ok', '--namespace', 'Bad NS']]) {
+      const r = await kube('pull-secret', ...args, '--registry', 'myContainerRegistry', '--create-service-principal', 'http://never-made');
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /^anchorage: metadata\.(name|namespace): Invalid value/);
+      assert.equal(r.stderr.trimEnd().split('\n').length, 1, 'one line, no stack');
+    }
+    assert.ok(!(await kube('expiring', '--within', '36500d')).stdout.includes('never-made'), 'no principal was made');
+    const missing = await runCli(['kube', 'expiring', '--data-dir', join(fx.work, 'no-such-folder')]);
+    assert.match(missing.stderr, /^anchorage: there is no data folder at /);
+  });
 });
