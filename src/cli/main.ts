@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { CONFIG_OPTIONS, ConfigError, loadConfig, type ConfigFlags } from '../config/config.js';
-import { RegistryError } from '../registry/errors.js';
+import { CONFIG_OPTIONS, loadConfig, type ConfigFlags } from '../config/config.js';
 import { azSetup } from './az-setup.js';
 import { gc } from './gc.js';
 import { keysCommand } from './keys.js';
 import { kubeCommand } from './kube.js';
 import { parseDuration } from './output.js';
+import { requireDataFolder } from '../server/anchorage.js';
 import { registryCommand } from './registry.js';
 import { serve } from './serve.js';
 import { trust } from './trust.js';
@@ -65,6 +65,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const config = loadConfig(values as ConfigFlags);
+  if (['trust', 'registry', 'gc', 'keys'].includes(command)) requireDataFolder(config);
   switch (command) {
     case 'serve':
       return serve(config);
@@ -83,9 +84,16 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
+/**
+ * A stack trace is for a bug: the engine's own errors (a TypeError and the like). Everything else, the planes'
+ * errors and the system's (a missing file, a port in use), is the user's to act on, and its message says what.
+ */
+function isBug(err: unknown): boolean {
+  const engine = [TypeError, RangeError, ReferenceError, SyntaxError, EvalError].some((kind) => err instanceof kind);
+  return !(err instanceof Error) || (engine && !(err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS'));
+}
+
 main(process.argv.slice(2)).catch((err: unknown) => {
-  const known = err instanceof RegistryError || err instanceof ConfigError || (err instanceof Error && !('code' in err) && err.constructor === Error)
-    || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-  console.error(`anchorage: ${known ? (err as Error).message : (err as Error).stack ?? String(err)}`);
+  console.error(`anchorage: ${isBug(err) ? (err as Error).stack ?? String(err) : (err as Error).message}`);
   process.exit(1);
 });
