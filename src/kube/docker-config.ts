@@ -1,4 +1,5 @@
 import { goJsonCompact } from './go-json.js';
+import { parseJsonQuietly } from './quiet-json.js';
 
 /**
  * Docker registry credentials in the two shapes Kubernetes knows: the `.dockerconfigjson` that
@@ -101,9 +102,9 @@ function firstBadStdByte(s: string): number | undefined {
 function parseObject(text: string): Record<string, unknown> {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = parseJsonQuietly(text);
   } catch (err) {
-    throw new DockerConfigError((err as Error).message);
+    throw new DockerConfigError(`the docker config is ${(err as Error).message}`);
   }
   if (!isObject(parsed)) throw new DockerConfigError('json: cannot unmarshal a non-object into Go value of type credentialprovider.DockerConfigJSON');
   return parsed;

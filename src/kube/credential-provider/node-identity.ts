@@ -1,5 +1,6 @@
 import { CredentialProviderError } from './protocol.js';
 
+import { parseJsonQuietly } from '../quiet-json.js';
 /**
  * A node's configuration, in the shape of AKS's /etc/kubernetes/azure.json (the keys the cloud provider and
  * acr-credential-provider read: tenantId, aadClientId, aadClientSecret, useManagedIdentityExtension,
@@ -47,9 +48,9 @@ const IMDS_TOKEN_ENDPOINT = 'http://169.254.169.254/metadata/identity/oauth2/tok
 export function parseAzureJson(text: string, file: string): NodeConfig {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = parseJsonQuietly(text);
   } catch (err) {
-    throw new CredentialProviderError(`${file} is not JSON: ${(err as Error).message}`);
+    throw new CredentialProviderError(`${file} is ${(err as Error).message}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new CredentialProviderError(`${file} is not a JSON object`);
   const c = parsed as Partial<AzureJson>;
