@@ -26,7 +26,8 @@ export class HttpClient {
   private readonly https: HttpsAgent;
   private readonly http = new HttpAgent({ keepAlive: true });
 
-  constructor(ca: string | undefined) {
+  /** `deadline` (epoch ms) bounds every request together, bodies included, for a caller that has a time limit of its own. */
+  constructor(ca: string | undefined, private readonly deadline?: number) {
     this.https = new HttpsAgent({ keepAlive: true, ...(ca ? { ca } : {}) });
   }
 
@@ -34,13 +35,17 @@ export class HttpClient {
     const res = await this.open(url, options);
     const chunks: Buffer[] = [];
     let size = 0;
-    for await (const chunk of res as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > BODY_LIMIT) {
-        res.destroy();
-        throw new Error(`${options.method ?? 'GET'} ${url}: the response is larger than ${BODY_LIMIT} bytes`);
+    try {
+      for await (const chunk of res as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > BODY_LIMIT) {
+          res.destroy();
+          throw new Error(`${options.method ?? 'GET'} ${url}: the response is larger than ${BODY_LIMIT} bytes`);
+        }
+        chunks.push(chunk);
       }
-      chunks.push(chunk);
+    } catch (err) {
+      throw this.explained(err);
     }
     return { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) };
   }
@@ -61,6 +66,11 @@ export class HttpClient {
     return { status: 200, headers: res.headers, digest: `sha256:${hash.digest('hex')}`, size };
   }
 
+  /** The deadline's abort, in words: the request fails with AbortError, a response already under way with "aborted". */
+  private explained(err: unknown): unknown {
+    return this.deadline !== undefined && Date.now() >= this.deadline ? new Error('the time allowed ran out') : err;
+  }
+
   close(): void {
     this.https.destroy();
     this.http.destroy();
@@ -69,15 +79,18 @@ export class HttpClient {
   private open(url: string, options: HttpRequest): Promise<IncomingMessage> {
     const secure = url.startsWith('https:');
     const send = secure ? httpsRequest : httpRequest;
+    const left = this.deadline === undefined ? undefined : this.deadline - Date.now();
+    if (left !== undefined && left <= 0) return Promise.reject(new Error('no time is left for it'));
     return new Promise((resolve, reject) => {
       const req = send(url, {
         method: options.method ?? 'GET',
         agent: secure ? this.https : this.http,
         timeout: TIMEOUT_MS,
+        ...(left !== undefined ? { signal: AbortSignal.timeout(left) } : {}),
         headers: { ...(options.body !== undefined ? { 'Content-Length': String(Buffer.byteLength(options.body)) } : {}), ...options.headers },
       }, resolve);
-      req.on('timeout', () => req.destroy(new Error(`${options.method ?? 'GET'} ${url} timed out after ${TIMEOUT_MS} ms`)));
-      req.on('error', reject);
+      req.on('timeout', () => req.destroy(new Error(`no answer came for ${TIMEOUT_MS / 1000} s`)));
+      req.on('error', (err) => reject(this.explained(err)));
       req.end(options.body);
     });
   }

@@ -8,6 +8,11 @@ import { CredentialProviderError, goDuration, type CredentialProviderRequest, ty
 export const REFRESH_TOKEN_USERNAME = '00000000-0000-0000-0000-000000000000';
 /** Used only if a refresh token carries no `exp`: ACR's own provider caches for five minutes. */
 const FALLBACK_CACHE_SECONDS = 300;
+/**
+ * The kubelet kills an exec plugin after a minute and logs only "context deadline exceeded": every request of one
+ * run shares this much less, so that a slow or silent endpoint ends in an error that names it.
+ */
+const DEADLINE_MS = 50_000;
 
 /**
  * Answers one request: for an image of a registry the node is configured for, an identity-plane token for the
@@ -26,7 +31,7 @@ export async function provideCredentials(request: CredentialProviderRequest, con
   }
   if (!config.registries.includes(registry)) return { ...base, cacheDuration: '0s' };
 
-  const http = new HttpClient(config.ca);
+  const http = new HttpClient(config.ca, Date.now() + DEADLINE_MS);
   try {
     const aadToken = await identityToken(http, config);
     const refreshToken = await exchange(http, config, registry, aadToken);
