@@ -60,8 +60,9 @@ export class ConfigError extends Error {}
 export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): Config {
   const pick = (flag: string | undefined, name: string): string | undefined => flag ?? env[`ANCHORAGE_${name}`];
   const portText = pick(flags.port, 'PORT');
-  const port = portText === undefined ? DEFAULTS.port : Number(portText);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`invalid port ${JSON.stringify(portText)}`);
+  // Digits only: Number() would take "", "1e3" and "0x50"; and port 0 would leave login servers and URLs without one.
+  const port = portText === undefined ? DEFAULTS.port : /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
+  if (!(port >= 1 && port <= 65535)) throw new ConfigError(`invalid port ${JSON.stringify(portText)}: use 1 to 65535`);
   const domain = pick(flags['registry-domain'], 'REGISTRY_DOMAIN');
   if (domain !== undefined && !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/i.test(domain)) {
     throw new ConfigError(`invalid registry domain ${JSON.stringify(domain)}`);
@@ -70,8 +71,10 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
   const publicUrl = (pick(flags['public-url'], 'PUBLIC_URL') ?? `${tls ? 'https' : 'http'}://localhost:${port}`).replace(/\/+$/, '');
   if (!/^https?:\/\/[^/]+$/.test(publicUrl)) throw new ConfigError(`invalid public URL ${JSON.stringify(publicUrl)}: use scheme://host[:port]`);
   const names = flags['tls-name'] ?? env['ANCHORAGE_TLS_NAMES']?.split(',').filter(Boolean) ?? [];
+  const dataDir = pick(flags['data-dir'], 'DATA_DIR') ?? DEFAULTS.dataDir;
+  if (dataDir.trim() === '') throw new ConfigError('the data folder is an empty path: give --data-dir DIR');
   return {
-    dataDir: resolve(pick(flags['data-dir'], 'DATA_DIR') ?? DEFAULTS.dataDir),
+    dataDir: resolve(dataDir),
     host: pick(flags.host, 'HOST') ?? DEFAULTS.host,
     port,
     tls,

@@ -97,10 +97,14 @@ function unknownRegistry(name: string): RegistryError {
   return new RegistryError('NAME_UNKNOWN', `registry ${name} does not exist`);
 }
 
+/** Whether a port is free on the host; any failure but a port in use (a host that is not this machine's) is thrown. */
 function portIsFree(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const probe = createServer();
-    probe.once('error', () => resolve(false));
+    probe.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE' || err.code === 'EACCES') resolve(false);
+      else reject(new RegistryError('UNAVAILABLE', `cannot listen on ${host}:${port} for a new registry: ${err.message}`));
+    });
     probe.listen(port, host, () => probe.close(() => resolve(true)));
   });
 }

@@ -99,5 +99,8 @@ describe('anchorage registry', () => {
     assertCleanFailure(await cli('registry', 'rename', 'firstregistry'), /unknown registry action "rename"/);
     assertCleanFailure(await cli('registry', 'create', 'okayname1', '--no-such-flag'), /no-such-flag/);
     assertCleanFailure(await runCli(['registry', 'list', '--data-dir', dataDir, '--port', 'eighty']), /invalid port "eighty"/);
+    for (const port of ['0', '1e3', '0x50', '']) assertCleanFailure(await runCli(['registry', 'list', '--data-dir', dataDir, '--port', port]), /invalid port/);
+    assertCleanFailure(await runCli(['registry', 'list', '--data-dir', `${dataDir}-absent`]), /there is no data folder at .*-absent/);
+    assertCleanFailure(await runCli(['registry', 'list', '--data-dir', '']), /empty path/);
   });
 });
