@@ -28,7 +28,7 @@ commands:
 
 options for every command:
   --data-dir DIR  --host HOST  --port PORT  --no-tls  --registry-domain DOMAIN
-  --tls-name NAME  --log-requests  --log-level LEVEL`;
+  --tls-name NAME  --public-url URL  --log-requests  --log-level LEVEL`;
 
 const OPTIONS = {
   ...CONFIG_OPTIONS,
@@ -55,6 +55,9 @@ function kidAsPositional(argv: string[]): string[] {
   return terminator < 0 ? [...rest, '--', argv[kid.index]!] : [...rest.slice(0, terminator + 1), argv[kid.index]!, ...rest.slice(terminator + 1)];
 }
 
+/** How many arguments each command takes after its name (`registry create NAME`, `keys remove KID`). */
+const POSITIONALS: Record<string, number> = { registry: 2, keys: 2 };
+
 async function main(argv: string[]): Promise<void> {
   // The kube commands have options of their own, which the parser below would refuse.
   if (argv[0] === 'kube') return kubeCommand(argv.slice(1));
@@ -64,6 +67,8 @@ async function main(argv: string[]): Promise<void> {
     console.log(USAGE);
     return;
   }
+  const extra = rest[POSITIONALS[command] ?? 0];
+  if (extra !== undefined) throw new Error(`unexpected argument ${JSON.stringify(extra)} after \`${[command, ...rest.slice(0, POSITIONALS[command] ?? 0)].join(' ')}\`; see anchorage --help`);
   const config = loadConfig(values as ConfigFlags);
   if (['trust', 'registry', 'gc', 'keys'].includes(command)) requireDataFolder(config);
   switch (command) {

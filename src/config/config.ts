@@ -67,7 +67,11 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
   if (domain !== undefined && !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/i.test(domain)) {
     throw new ConfigError(`invalid registry domain ${JSON.stringify(domain)}`);
   }
-  const tls = !(flags['no-tls'] ?? env['ANCHORAGE_NO_TLS'] === '1');
+  const noTlsEnv = env['ANCHORAGE_NO_TLS']?.toLowerCase();
+  if (noTlsEnv !== undefined && !['', '0', '1', 'false', 'true'].includes(noTlsEnv)) {
+    throw new ConfigError(`invalid ANCHORAGE_NO_TLS ${JSON.stringify(env['ANCHORAGE_NO_TLS'])}: use 1 or true, 0 or false`);
+  }
+  const tls = !(flags['no-tls'] ?? (noTlsEnv === '1' || noTlsEnv === 'true'));
   const publicUrl = (pick(flags['public-url'], 'PUBLIC_URL') ?? `${tls ? 'https' : 'http'}://localhost:${port}`).replace(/\/+$/, '');
   if (!/^https?:\/\/[^/]+$/.test(publicUrl)) throw new ConfigError(`invalid public URL ${JSON.stringify(publicUrl)}: use scheme://host[:port]`);
   const names = flags['tls-name'] ?? env['ANCHORAGE_TLS_NAMES']?.split(',').filter(Boolean) ?? [];

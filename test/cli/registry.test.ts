@@ -102,5 +102,7 @@ describe('anchorage registry', () => {
     for (const port of ['0', '1e3', '0x50', '']) assertCleanFailure(await runCli(['registry', 'list', '--data-dir', dataDir, '--port', port]), /invalid port/);
     assertCleanFailure(await runCli(['registry', 'list', '--data-dir', `${dataDir}-absent`]), /there is no data folder at .*-absent/);
     assertCleanFailure(await runCli(['registry', 'list', '--data-dir', '']), /empty path/);
+    assertCleanFailure(await cli('registry', 'create', 'okayname2', 'extra'), /unexpected argument "extra" after `registry create okayname2`/);
+    assertCleanFailure(await cli('gc', 'now'), /unexpected argument "now" after `gc`/);
   });
 });
