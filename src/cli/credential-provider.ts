@@ -10,10 +10,16 @@ import { provideCredentials } from '../kube/credential-provider/provider.js';
  * kubelet runs it with the CredentialProviderRequest on stdin and reads the response from stdout; on failure it
  * exits 1 with one line on stderr, which the kubelet logs, so that line never holds the node's secret.
  */
+const USAGE = 'usage: anchorage-credential-provider AZURE_JSON (the kubelet sends the CredentialProviderRequest on stdin)';
+
 async function main(args: string[]): Promise<void> {
+  if (args.length === 1 && (args[0] === '--help' || args[0] === '-h')) {
+    console.log(USAGE);
+    return;
+  }
   let config: NodeConfig | undefined;
   try {
-    if (args.length !== 1) throw new CredentialProviderError('usage: anchorage-credential-provider AZURE_JSON (the request comes on stdin)');
+    if (args.length !== 1) throw new CredentialProviderError(USAGE);
     const file = args[0]!;
     let configText: string;
     try {

@@ -63,12 +63,16 @@ export function parseAzureJson(text: string, file: string): NodeConfig {
   if (!Array.isArray(registries) || registries.some((r) => typeof r !== 'string' || r === '')) {
     throw new CredentialProviderError(`${file}: containerRegistryServers must be a list of login servers`);
   }
+  const url = (key: keyof AzureJson, value: string): string => {
+    if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) throw new CredentialProviderError(`${file}: ${key} ${JSON.stringify(value)} is not an http(s) URL`);
+    return value;
+  };
   const identity: NodeIdentity = c.useManagedIdentityExtension === true
-    ? { kind: 'managedIdentity', clientId: requiredText('userAssignedIdentityID'), endpoint: c.managedIdentityEndpoint || IMDS_TOKEN_ENDPOINT }
+    ? { kind: 'managedIdentity', clientId: requiredText('userAssignedIdentityID'), endpoint: url('managedIdentityEndpoint', c.managedIdentityEndpoint || IMDS_TOKEN_ENDPOINT) }
     : { kind: 'servicePrincipal', tenantId: requiredText('tenantId'), clientId: requiredText('aadClientId'), clientSecret: requiredText('aadClientSecret') };
   return {
     identity,
-    authorityHost: requiredText('activeDirectoryEndpoint').replace(/\/+$/, ''),
+    authorityHost: url('activeDirectoryEndpoint', requiredText('activeDirectoryEndpoint')).replace(/\/+$/, ''),
     registries: registries.map((r) => r.toLowerCase()),
     ca: typeof c.caCertificate === 'string' && c.caCertificate !== '' ? c.caCertificate : undefined,
   };

@@ -188,11 +188,17 @@ describe('anchorage-credential-provider: the kubelet exec protocol against a run
     const config = JSON.parse(await readFile(azureJson, 'utf8')) as { aadClientSecret: string };
     const wrong = join(fx.work, 'wrong-secret.json');
     await writeFile(wrong, JSON.stringify({ ...config, aadClientSecret: `${config.aadClientSecret}x` }));
+    const noUrl = join(fx.work, 'no-url.json');
+    await writeFile(noUrl, JSON.stringify({ ...config, activeDirectoryEndpoint: 'login here' }));
+    const quoted = join(fx.work, 'quoted-secret.json');
+    await writeFile(quoted, JSON.stringify(config).replace(JSON.stringify(config.aadClientSecret), `'${config.aadClientSecret}'`));
     const cases: Array<[string, unknown, string, RegExp]> = [
       ['wrong secret', request(`${fx.loginServer}/team/app:v1`), wrong, /identity plane refused a token .*invalid_client/],
       ['not JSON', '{"apiVersion":', azureJson, /not JSON/],
       ['unknown apiVersion', request('x/y', 'credentialprovider.kubelet.k8s.io/v2'), azureJson, /unsupported apiVersion/],
       ['no config file', request('x/y'), join(fx.work, 'missing.json'), /cannot read .*ENOENT/],
+      ['an authority that is not a URL', request('x/y'), noUrl, /activeDirectoryEndpoint "login here" is not an http\(s\) URL/],
+      ['a secret the JSON does not quote right', request('x/y'), quoted, /quoted-secret\.json is not valid JSON/],
     ];
     for (const [what, req, file, expected] of cases) {
       const run = await runProvider(req, file);
@@ -200,7 +206,7 @@ describe('anchorage-credential-provider: the kubelet exec protocol against a run
       assert.equal(run.stdout, '', what);
       assert.match(run.stderr, /^anchorage-credential-provider: [^\n]+\n$/, `${what}: one line`);
       assert.match(run.stderr, expected, what);
-      assert.ok(!run.stderr.includes(config.aadClientSecret), `${what}: no secret on stderr`);
+      assert.ok(!run.stderr.includes(config.aadClientSecret.slice(0, 8)), `${what}: no secret, nor part of it, on stderr`);
     }
   });
 });
