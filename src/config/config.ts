@@ -57,6 +57,9 @@ export type ConfigFlags = Partial<{
 
 export class ConfigError extends Error {}
 
+/** pino's levels, and silent. */
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
 export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): Config {
   const pick = (flag: string | undefined, name: string): string | undefined => flag ?? env[`ANCHORAGE_${name}`];
   const portText = pick(flags.port, 'PORT');
@@ -76,6 +79,8 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
   if (!/^https?:\/\/[^/]+$/.test(publicUrl)) throw new ConfigError(`invalid public URL ${JSON.stringify(publicUrl)}: use scheme://host[:port]`);
   const names = flags['tls-name'] ?? env['ANCHORAGE_TLS_NAMES']?.split(',').filter(Boolean) ?? [];
   const dataDir = pick(flags['data-dir'], 'DATA_DIR') ?? DEFAULTS.dataDir;
+  const logLevel = pick(flags['log-level'], 'LOG_LEVEL') ?? DEFAULTS.logLevel;
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`invalid log level ${JSON.stringify(logLevel)}: use ${LOG_LEVELS.join(', ')}`);
   if (dataDir.trim() === '') throw new ConfigError('the data folder is an empty path: give --data-dir DIR');
   return {
     dataDir: resolve(dataDir),
@@ -86,6 +91,6 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     registryDomain: domain?.toLowerCase(),
     tlsNames: domain ? [...names, `*.${domain.toLowerCase()}`] : names,
     logRequests: flags['log-requests'] ?? env['ANCHORAGE_LOG_REQUESTS'] === '1',
-    logLevel: pick(flags['log-level'], 'LOG_LEVEL') ?? DEFAULTS.logLevel,
+    logLevel,
   };
 }

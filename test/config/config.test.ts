@@ -23,4 +23,9 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ 'data-dir': '' }, {}), refused(/empty path/));
     assert.throws(() => loadConfig({}, { ANCHORAGE_DATA_DIR: ' ' }), refused(/empty path/));
   });
+
+  it('takes pino\'s log levels only', () => {
+    assert.equal(loadConfig({ 'log-level': 'debug' }, {}).logLevel, 'debug');
+    assert.throws(() => loadConfig({ 'log-level': 'nonsense' }, {}), refused(/invalid log level "nonsense"/));
+  });
 });
