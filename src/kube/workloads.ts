@@ -72,6 +72,8 @@ export function readManifests(files: Array<{ name: string; text: string }>): Man
 function add(result: Manifests, value: unknown, file: string): void {
   if (!isObject(value)) throw new ManifestError(`${file}: a document is not a Kubernetes object`);
   const kind = str(value['kind']);
+  // What the API server would refuse, kubectl apply included, is refused here rather than checked as nothing.
+  if (!kind) throw new ManifestError(`${file}: a document has no kind: it is not a Kubernetes object`);
   if (kind.endsWith('List') && Array.isArray(value['items'])) {
     for (const item of value['items']) add(result, item, file);
     return;
@@ -90,11 +92,14 @@ function add(result: Manifests, value: unknown, file: string): void {
     let spec: unknown = value;
     for (const key of POD_SPEC_PATH[kind]) spec = isObject(spec) ? spec[key] : undefined;
     if (!isObject(spec)) throw new ManifestError(`${file}: ${kind} ${namespace}/${name} has no pod spec at ${POD_SPEC_PATH[kind].join('.')}`);
+    const where = `${file}: ${kind} ${namespace}/${name}: ${POD_SPEC_PATH[kind].join('.')}`;
+    if (!Array.isArray(spec['containers']) || spec['containers'].length === 0) throw new ManifestError(`${where}.containers: Required value`);
     const containers: PodTemplate['containers'] = [];
     for (const [field, containerKind] of [['initContainers', 'initContainer'], ['containers', 'container'], ['ephemeralContainers', 'ephemeralContainer']] as const) {
       const list = spec[field];
-      for (const c of Array.isArray(list) ? list : []) {
-        if (isObject(c)) containers.push({ name: str(c['name']), image: str(c['image']), kind: containerKind });
+      for (const [i, c] of (Array.isArray(list) ? list : []).entries()) {
+        if (!isObject(c) || !str(c['image'])) throw new ManifestError(`${where}.${field}[${i}].image: Required value`);
+        containers.push({ name: str(c['name']), image: str(c['image']), kind: containerKind });
       }
     }
     result.pods.push({

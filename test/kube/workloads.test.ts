@@ -42,4 +42,11 @@ describe('workload manifests: every pod-bearing kind, Secrets and ServiceAccount
     assert.throws(() => readManifests([{ name: 'bad.yaml', text: 'kind: Pod\n  spec: [' }]), (e: Error) => e instanceof ManifestError && e.message.startsWith('bad.yaml: '));
     assert.throws(() => readManifests([{ name: 'd.yaml', text: 'kind: Deployment\nmetadata: {name: d}\n' }]), /d\.yaml: Deployment default\/d has no pod spec at spec\.template\.spec/);
   });
+
+  it('refuses what the API server would: no kind, no containers, a container without an image', () => {
+    const refused = (text: string, message: RegExp) => assert.throws(() => readManifests([{ name: 'w.yaml', text }]), (e: Error) => e instanceof ManifestError && message.test(e.message), text);
+    refused('{}', /w\.yaml: a document has no kind/);
+    refused('kind: Deployment\nmetadata: {name: d}\nspec: {template: {spec: {initContainers: [{name: i, image: busybox}]}}}', /Deployment default\/d: spec\.template\.spec\.containers: Required value/);
+    refused('kind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c}]}', /Pod default\/p: spec\.containers\[0\]\.image: Required value/);
+  });
 });
