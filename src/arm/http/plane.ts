@@ -74,9 +74,11 @@ export class ArmPlane implements HttpPlane {
       if (!handler) {
         throw new ArmError(405, 'MethodNotAllowed', `The requested resource does not support http method '${req.method}'.`);
       }
+      // A body can be read once: a handler that asks again gets the same object.
+      let body: Promise<Record<string, unknown>> | undefined;
       const call: ArmCall = {
         method: req.method!, params, query: url.searchParams, caller,
-        body: () => readJsonObject(req),
+        body: () => (body ??= readJsonObject(req)),
         can: async (action, scope) => (await this.arm.rbac.decide(caller.objectId, { action }, scope)).allowed,
         authorize: async (action, scope) => {
           const decision = await this.arm.rbac.decide(caller.objectId, { action }, scope);
