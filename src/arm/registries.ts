@@ -175,6 +175,18 @@ export class ArmRegistryService implements ResourceTypeService {
     return this.accessCall(() => this.access().putScopeMap(r.registry.name, { name, description, actions: input.actions as string[] }));
   }
 
+  /** A registry's children are its scope maps and tokens. */
+  async childExists(record: ResourceRecord, child: string[]): Promise<boolean> {
+    const [type, name, ...deeper] = child;
+    if (name === undefined || deeper.length > 0) return false;
+    const registry = record.name;
+    switch (type!.toLowerCase()) {
+      case 'scopemaps': return (await this.accessCall(() => this.access().scopeMap(registry, name))) !== undefined;
+      case 'tokens': return (await this.accessCall(() => this.access().token(registry, name))) !== undefined;
+      default: return false;
+    }
+  }
+
   async scopeMap(r: ArmRegistry, name: string): Promise<ScopeMap> {
     const found = await this.accessCall(() => this.access().scopeMap(r.registry.name, name));
     if (!found) throw childNotFound(r, 'scopeMaps', name);

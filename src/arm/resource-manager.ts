@@ -30,7 +30,7 @@ export class ResourceManager {
     this.subscriptions = new SubscriptionService(store, rbac);
     this.registries = new ArmRegistryService(store, this.subscriptions, directory, rbac, access);
     this.clusters = new ManagedClusterService(store, this.subscriptions, identity, rbac, secrets);
-    this.roleAssignments = new RoleAssignmentService(rbac, identity, store);
+    this.roleAssignments = new RoleAssignmentService(rbac, identity, store, this.subscriptions);
     this.subscriptions.registerType(this.registries);
     this.subscriptions.registerType(this.clusters);
   }

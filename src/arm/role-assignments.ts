@@ -5,6 +5,7 @@ import { ArmError, resourceGroupNotFound, resourceNotFound, subscriptionNotFound
 import { fieldValue, onlyClauses, parseFilter } from './odata-filter.js';
 import { parseScope } from './resource-ids.js';
 import type { ResourceStore } from './resource-store.js';
+import type { SubscriptionService } from './subscriptions.js';
 import { GUID_SOURCE } from '../guid.js';
 
 /** A role definition's id (at a subscription or at the root), or its bare GUID. */
@@ -21,10 +22,11 @@ export class RoleAssignmentService {
     private readonly rbac: Rbac,
     private readonly identity: IdentityService,
     private readonly store: ResourceStore,
+    private readonly subscriptions: SubscriptionService,
   ) {}
 
   async create(scope: string, name: string, body: { roleDefinitionId?: unknown; principalId?: unknown; principalType?: unknown; description?: unknown; scope?: unknown; condition?: unknown }, createdBy: string): Promise<RoleAssignment> {
-    this.checkScopeExists(scope);
+    await this.checkScopeExists(scope);
     if (body.scope !== undefined && body.scope !== null && (typeof body.scope !== 'string' || normalizeScope(body.scope).toLowerCase() !== normalizeScope(scope).toLowerCase())) {
       throw new ArmError(400, 'InvalidCreateRoleAssignmentRequest', `The role assignment scope '${String(body.scope)}' must match the scope specified on the URI '${scope}'.`);
     }
@@ -73,8 +75,8 @@ export class RoleAssignmentService {
    * Lists with ARM's filters: none (at, above and below the scope), `atScope()` (at and above),
    * `principalId eq '...'` and `assignedTo('...')` (one principal's; there are no groups here), and `and` of them.
    */
-  list(scope: string, filter: string | null): Promise<RoleAssignment[]> {
-    this.checkScopeExists(scope);
+  async list(scope: string, filter: string | null): Promise<RoleAssignment[]> {
+    await this.checkScopeExists(scope);
     const clauses = parseFilter(filter);
     onlyClauses(clauses, { fields: ['principalid'], fns: { atscope: 'none', assignedto: 'argument' } }, filter);
     const atScope = clauses.some((c) => 'fn' in c && c.fn === 'atscope');
@@ -100,7 +102,7 @@ export class RoleAssignmentService {
   }
 
   /** Assignments need a scope that exists: the root, a subscription, a resource group, or a resource this server has. */
-  checkScopeExists(scope: string): void {
+  async checkScopeExists(scope: string): Promise<void> {
     const parsed = parseScope(normalizeScope(scope));
     switch (parsed.kind) {
       case 'root':
@@ -111,8 +113,11 @@ export class RoleAssignmentService {
         if (!this.store.subscription(parsed.subscriptionId)) throw subscriptionNotFound(parsed.subscriptionId);
         if (parsed.kind === 'subscription') return;
         if (!this.store.resourceGroup(parsed.subscriptionId, parsed.resourceGroup)) throw resourceGroupNotFound(parsed.resourceGroup);
-        if (parsed.kind === 'resource' && !this.store.resource(parsed.subscriptionId, parsed.resourceGroup, parsed.type, parsed.name)) {
-          throw resourceNotFound(parsed.type, parsed.resourceGroup, parsed.name);
+        if (parsed.kind !== 'resource') return;
+        const record = this.store.resource(parsed.subscriptionId, parsed.resourceGroup, parsed.type, parsed.name);
+        if (!record) throw resourceNotFound(parsed.type, parsed.resourceGroup, parsed.name);
+        if (parsed.child.length > 0 && !(await this.subscriptions.childExists(record, parsed.child))) {
+          throw resourceNotFound(`${parsed.type}/${parsed.name}/${parsed.child.slice(0, -1).join('/')}`, parsed.resourceGroup, parsed.child.at(-1)!);
         }
       }
     }

@@ -3,10 +3,15 @@ import { ArmError, invalidParameter, resourceGroupNotFound, subscriptionNotFound
 import { resourceGroupResourceId } from './resource-ids.js';
 import type { ResourceGroupRecord, ResourceRecord, ResourceStore, SubscriptionRecord } from './resource-store.js';
 
-/** A resource type's service, as far as deleting a resource group needs it: its resources go with the group. */
+/**
+ * A resource type's service, as far as the rest of ARM needs it: its resources go with their group, and a role
+ * assignment may name a child below one (a registry's scope map) only if the type says it exists.
+ */
 export interface ResourceTypeService {
   readonly type: string;
   deleteRecord(record: ResourceRecord): Promise<void>;
+  /** Whether `child` (`['scopeMaps', 'name']`) names something below the resource; types without children say no. */
+  childExists?(record: ResourceRecord, child: string[]): Promise<boolean>;
 }
 
 /** ARM's rule for resource group names. */
@@ -21,6 +26,10 @@ export class SubscriptionService {
   /** Lets a resource type's resources be removed with their resource group. */
   registerType(service: ResourceTypeService): void {
     this.types.set(service.type.toLowerCase(), service);
+  }
+
+  async childExists(record: ResourceRecord, child: string[]): Promise<boolean> {
+    return (await this.types.get(record.type.toLowerCase())?.childExists?.(record, child)) ?? false;
   }
 
   ensureSubscription(s: SubscriptionRecord): void {

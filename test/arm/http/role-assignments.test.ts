@@ -127,6 +127,15 @@ describe('resource manager: Microsoft.Authorization role definitions and assignm
     assert.equal(noResource.status, 404);
     assert.equal(noResource.json.error.code, 'ResourceNotFound');
     assert.equal((await s.call('PUT', at(), { body: { properties: 'x' } })).status, 400);
+    // Below a registry, only its scope maps and tokens are there to assign at.
+    for (const child of ['scopeMaps/nosuchmap', 'tokens/nosuchtoken', 'widgets/x', 'scopeMaps/_repositories_pull/deeper']) {
+      const r = await s.call('PUT', `${assignmentsAt(`${acr}/${child}`)}/${randomUUID()}`, body({}));
+      assert.equal(r.status, 404, child);
+      assert.equal(r.json.error.code, 'ResourceNotFound', child);
+    }
+    const atMap = await s.call('PUT', `${assignmentsAt(`${acr}/scopeMaps/_repositories_pull`)}/${randomUUID()}`, body({}));
+    assert.equal(atMap.status, 201, JSON.stringify(atMap.json));
+    assert.equal((await s.call('DELETE', `${assignmentsAt(`${acr}/scopeMaps/_repositories_pull`)}/${atMap.json.name}`)).status, 200);
 
     const elsewhere = await s.call('PUT', at(), body({ scope: sub }));
     assert.equal(elsewhere.status, 400);
